@@ -1,0 +1,128 @@
+//! Channels: the kinds stocksync integrates with, and their settings (PRODUCT.md §5).
+
+use crate::error::{FieldError, Rejection};
+use crate::push::PushRules;
+use crate::values::FcCode;
+
+/// Shortest allowed order-polling interval, in seconds. Every marketplace's
+/// order endpoints allow one call a second or better; faster is pointless.
+pub const POLL_INTERVAL_MIN_S: u32 = 1;
+/// Longest allowed order-polling interval, in seconds: a day.
+pub const POLL_INTERVAL_MAX_S: u32 = 86_400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelKind {
+    Ebay,
+    Amazon,
+    Shopify,
+    Etsy,
+    Woocommerce,
+    Walmart,
+    Api,
+}
+
+impl ChannelKind {
+    pub const ALL: [Self; 7] =
+        [Self::Ebay, Self::Amazon, Self::Shopify, Self::Etsy, Self::Woocommerce, Self::Walmart, Self::Api];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ebay => "ebay",
+            Self::Amazon => "amazon",
+            Self::Shopify => "shopify",
+            Self::Etsy => "etsy",
+            Self::Woocommerce => "woocommerce",
+            Self::Walmart => "walmart",
+            Self::Api => "api",
+        }
+    }
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+            FieldError::new(field, format!("must be one of {}, got {raw:?}", names.join(", ")))
+        })
+    }
+
+    /// The default polling interval, in seconds, within the channel's published rate limits.
+    pub fn default_poll_interval_s(self) -> u32 {
+        match self {
+            // Amazon's getOrders allows a burst of 20 then one call per minute.
+            Self::Amazon => 60,
+            // Walmart's orders API allows 5,000 calls per minute but asks for minutes between polls.
+            Self::Walmart => 60,
+            Self::Api => 60,
+            _ => 15,
+        }
+    }
+}
+
+/// A channel's settings, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelSettings {
+    pub import_orders: bool,
+    pub push_quantities: bool,
+    pub import_quantities: bool,
+    /// Where imported quantities go; required when `import_quantities` is on.
+    pub source_fc: Option<FcCode>,
+    /// FCs that sell on this channel; `None` means all.
+    pub fulfillment_centers: Option<Vec<FcCode>>,
+    pub allow_split: bool,
+    pub push: PushRules,
+    pub poll_interval_s: u32,
+}
+
+impl ChannelSettings {
+    pub fn defaults(kind: ChannelKind) -> Self {
+        Self {
+            import_orders: true,
+            push_quantities: true,
+            import_quantities: false,
+            source_fc: None,
+            fulfillment_centers: None,
+            allow_split: true,
+            push: PushRules::default(),
+            poll_interval_s: kind.default_poll_interval_s(),
+        }
+    }
+
+    /// Checks the combination of values; field names are under `settings.`.
+    pub fn validate(&self) -> Result<(), Rejection> {
+        let mut errors = Vec::new();
+        if self.push.percent > 100 {
+            errors.push(FieldError::new("settings.percent", "must be between 0 and 100"));
+        }
+        if self.push.min_threshold < 0 {
+            errors.push(FieldError::new("settings.min_threshold", "must not be negative"));
+        }
+        if self.push.max_visible.is_some_and(|m| m < 0) {
+            errors.push(FieldError::new("settings.max_visible", "must not be negative"));
+        }
+        if !(POLL_INTERVAL_MIN_S..=POLL_INTERVAL_MAX_S).contains(&self.poll_interval_s) {
+            errors.push(FieldError::new(
+                "settings.poll_interval_s",
+                format!("must be between {POLL_INTERVAL_MIN_S} and {POLL_INTERVAL_MAX_S}"),
+            ));
+        }
+        if self.import_quantities && self.source_fc.is_none() {
+            errors.push(FieldError::new("settings.source_fc", "import_quantities needs a source_fc to import into"));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(Rejection::Invalid(errors)) }
+    }
+
+    /// What the seller should know about these settings.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if !self.import_orders {
+            w.push(
+                "import_orders is off: sales on this channel deduct nothing from stock. Keep quantities updated from \
+                 another source (manual edits, bulk uploads, the API, or import_quantities), or you may oversell."
+                    .to_owned(),
+            );
+        }
+        if !self.push_quantities {
+            w.push("push_quantities is off: this channel's listings are not updated when stock changes.".to_owned());
+        }
+        w
+    }
+}
