@@ -1,0 +1,340 @@
+//! Catalog and configuration commands: fulfillment centers, items, channels,
+//! listings. Each runs in the writer's transaction and, where a new mapping
+//! appears, lets waiting unmapped order lines allocate.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use stocksync_core::catalog::{CatalogView, FcSpec, ItemDraft, ItemKind, ItemSpec, SkuOwner};
+use stocksync_core::channel::{ChannelKind, ChannelSettings};
+use stocksync_core::push::PushOverrides;
+use stocksync_core::workflow::{self, Ctx};
+use stocksync_core::{ChannelId, FieldError, ItemId, Rejection, Sku};
+
+use super::writer::Session;
+use crate::error::{Result, StoreError};
+
+/// The catalog as seen by validation, read from the open transaction.
+struct SqlCatalog<'a>(&'a Connection);
+
+impl CatalogView for SqlCatalog<'_> {
+    fn owner(&self, sku: &str) -> Option<SkuOwner> {
+        let item: Option<(i64, String)> = self
+            .0
+            .prepare_cached("SELECT id, kind FROM items WHERE sku = ?1")
+            .and_then(|mut q| q.query_row([sku], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .ok()
+            .flatten();
+        if let Some((id, kind)) = item {
+            let components = self
+                .0
+                .prepare_cached(
+                    "SELECT i.sku FROM bundle_components c JOIN items i ON i.id = c.component_id WHERE c.bundle_id = ?1",
+                )
+                .and_then(|mut q| q.query_map([id], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| Sku::parse(&s).ok())
+                .collect();
+            let kind = if kind == "bundle" { ItemKind::Bundle } else { ItemKind::Stock };
+            return Some(SkuOwner::Item { id: ItemId(id), kind, components });
+        }
+        self.0
+            .prepare_cached("SELECT i.sku FROM aliases a JOIN items i ON i.id = a.item_id WHERE a.alias = ?1")
+            .and_then(|mut q| q.query_row([sku], |r| r.get::<_, String>(0)).optional())
+            .ok()
+            .flatten()
+            .and_then(|s| Sku::parse(&s).ok())
+            .map(|of| SkuOwner::Alias { of })
+    }
+}
+
+/// A new channel, as submitted.
+#[derive(Debug, Clone)]
+pub struct NewChannel {
+    pub name: String,
+    pub kind: ChannelKind,
+    pub base_url: Option<String>,
+    /// Write-only secrets as a JSON object; never returned.
+    pub credentials_json: String,
+    pub settings: ChannelSettings,
+}
+
+/// A new listing, as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct NewListing {
+    pub channel_sku: String,
+    pub sku: Option<String>,
+    pub external_id: Option<String>,
+    pub overrides: PushOverrides,
+}
+
+impl Session<'_> {
+    fn ctx_actor<'b>(&self, actor: &'b str) -> Ctx<'b> {
+        Ctx { at: self.now, actor }
+    }
+
+    pub fn create_fc(&mut self, spec: &FcSpec) -> Result<()> {
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO fulfillment_centers (code, name, priority, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (code) DO NOTHING",
+            )?
+            .execute(params![spec.code.as_str(), spec.name, spec.priority, spec.active, self.now.0])?;
+        if inserted == 0 {
+            return Err(Rejection::Conflict(format!("fulfillment center {} already exists", spec.code)).into());
+        }
+        self.st.catalog_changed();
+        Ok(())
+    }
+
+    /// Changes an FC's name, priority or active flag.
+    pub fn update_fc(
+        &mut self,
+        code: &str,
+        name: Option<&str>,
+        priority: Option<i64>,
+        active: Option<bool>,
+    ) -> Result<()> {
+        let mut errors = Vec::new();
+        if let Some(Err(e)) = name.map(stocksync_core::catalog::fc_name) {
+            errors.push(e);
+        }
+        if let Some(Err(e)) = priority.map(stocksync_core::catalog::fc_priority) {
+            errors.push(e);
+        }
+        if !errors.is_empty() {
+            return Err(Rejection::Invalid(errors).into());
+        }
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE fulfillment_centers SET name = COALESCE(?2, name), priority = COALESCE(?3, priority),
+                        active = COALESCE(?4, active) WHERE code = ?1",
+            )?
+            .execute(params![code, name, priority, active])?;
+        if n == 0 {
+            return Err(StoreError::not_found(format!("no fulfillment center {code}")));
+        }
+        self.st.catalog_changed();
+        // Which FCs sell changes what every listing shows.
+        let items: Vec<i64> = self
+            .conn
+            .prepare_cached("SELECT DISTINCT item_id FROM listings WHERE item_id IS NOT NULL")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        self.st.dirty_items.extend(items.into_iter().map(ItemId));
+        Ok(())
+    }
+
+    /// Validates and creates an item, then maps waiting order lines that name it.
+    pub fn create_item(&mut self, draft: &ItemDraft, actor: &str) -> Result<ItemId> {
+        let spec = draft.validate()?;
+        spec.check_against(&SqlCatalog(self.conn), None)?;
+        let id = self.insert_item(&spec)?;
+        self.st.catalog_changed();
+        let cx = self.ctx_actor(actor);
+        for name in std::iter::once(&spec.sku).chain(&spec.aliases) {
+            workflow::map_channel_sku(self, None, name.as_str(), &cx)?;
+        }
+        Ok(id)
+    }
+
+    /// Creates many items at once, all or nothing; errors name the entry as `[i].field`.
+    pub fn create_items(&mut self, drafts: &[ItemDraft], actor: &str) -> Result<usize> {
+        let mut errors = Vec::new();
+        for (i, d) in drafts.iter().enumerate() {
+            let checked = d.validate().and_then(|spec| {
+                spec.check_against(&SqlCatalog(self.conn), None)?;
+                self.insert_item(&spec).map_err(|e| match e {
+                    StoreError::Rejected(r) => r,
+                    other => Rejection::Conflict(other.to_string()),
+                })?;
+                Ok(())
+            });
+            if let Err(Rejection::Invalid(es)) = checked {
+                errors.extend(es.into_iter().map(|e| e.within(&format!("[{i}]"))));
+            } else if let Err(other) = checked {
+                errors.push(FieldError::new(format!("[{i}]"), other.to_string()));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Rejection::Invalid(errors).into());
+        }
+        self.st.catalog_changed();
+        let cx = self.ctx_actor(actor);
+        for d in drafts {
+            workflow::map_channel_sku(self, None, &d.sku, &cx)?;
+            for a in &d.aliases {
+                workflow::map_channel_sku(self, None, a, &cx)?;
+            }
+        }
+        Ok(drafts.len())
+    }
+
+    fn insert_item(&mut self, spec: &ItemSpec) -> Result<ItemId> {
+        self.conn
+            .prepare_cached("INSERT INTO items (sku, title, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)")?
+            .execute(params![spec.sku.as_str(), spec.title, spec.kind.as_str(), self.now.0])?;
+        let id = ItemId(self.conn.last_insert_rowid());
+        for (pos, c) in spec.components.iter().enumerate() {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO bundle_components (bundle_id, position, component_id, quantity)
+                     SELECT ?1, ?2, id, ?4 FROM items WHERE sku = ?3",
+                )?
+                .execute(params![id.0, pos as i64, c.sku.as_str(), c.quantity])?;
+        }
+        for a in &spec.aliases {
+            self.conn
+                .prepare_cached("INSERT INTO aliases (alias, item_id) VALUES (?1, ?2)")?
+                .execute(params![a.as_str(), id.0])?;
+        }
+        Ok(id)
+    }
+
+    /// Creates a channel and returns its id.
+    pub fn create_channel(&mut self, ch: &NewChannel) -> Result<ChannelId> {
+        ch.settings.validate()?;
+        let name = stocksync_core::values::external_id("name", &ch.name).map_err(Rejection::from)?;
+        let source_fc = match &ch.settings.source_fc {
+            Some(code) => Some(self.fc_id_for_field("settings.source_fc", code.as_str())?),
+            None => None,
+        };
+        let mut fc_ids = Vec::new();
+        for (i, code) in ch.settings.fulfillment_centers.iter().flatten().enumerate() {
+            fc_ids.push(self.fc_id_for_field(&format!("settings.fulfillment_centers[{i}]"), code.as_str())?);
+        }
+        let s = &ch.settings;
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO channels (name, kind, base_url, credentials, import_orders, push_quantities, import_quantities,
+                     source_fc_id, all_fcs, allow_split, percent, min_threshold, max_visible, poll_interval_s, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 ON CONFLICT (name) DO NOTHING",
+            )?
+            .execute(params![
+                name,
+                ch.kind.as_str(),
+                ch.base_url,
+                ch.credentials_json,
+                s.import_orders,
+                s.push_quantities,
+                s.import_quantities,
+                source_fc,
+                s.fulfillment_centers.is_none(),
+                s.allow_split,
+                s.push.percent,
+                s.push.min_threshold,
+                s.push.max_visible,
+                s.poll_interval_s,
+                self.now.0
+            ])?;
+        if inserted == 0 {
+            return Err(Rejection::Conflict(format!("a channel named {name:?} already exists")).into());
+        }
+        let id = ChannelId(self.conn.last_insert_rowid());
+        for fc in fc_ids {
+            self.conn
+                .prepare_cached("INSERT INTO channel_fcs (channel_id, fc_id) VALUES (?1, ?2)")?
+                .execute([id.0, fc])?;
+        }
+        self.st.catalog_changed();
+        Ok(id)
+    }
+
+    fn fc_id_for_field(&mut self, field: &str, code: &str) -> Result<i64> {
+        self.conn
+            .prepare_cached("SELECT id FROM fulfillment_centers WHERE code = ?1")?
+            .query_row([code], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Rejection::invalid(field, format!("unknown fulfillment center {code}")).into())
+    }
+
+    /// Creates a listing; an explicit `sku` maps it, otherwise its channel SKU
+    /// resolves by SKU or alias. Waiting order lines for it then allocate.
+    pub fn create_listing(&mut self, channel: ChannelId, l: &NewListing, actor: &str) -> Result<Option<ItemId>> {
+        let mut errors = Vec::new();
+        let channel_sku = Sku::parse_field("channel_sku", &l.channel_sku).map_err(|e| errors.push(e)).ok();
+        let o = &l.overrides;
+        if o.percent.is_some_and(|p| p > 100) {
+            errors.push(FieldError::new("percent", "must be between 0 and 100"));
+        }
+        if o.min_threshold.is_some_and(|m| m < 0) {
+            errors.push(FieldError::new("min_threshold", "must not be negative"));
+        }
+        if o.max_visible.is_some_and(|m| m < 0) {
+            errors.push(FieldError::new("max_visible", "must not be negative"));
+        }
+        let item = match &l.sku {
+            Some(sku) => {
+                let found: Option<i64> = self
+                    .conn
+                    .prepare_cached("SELECT id FROM items WHERE sku = ?1")?
+                    .query_row([sku], |r| r.get(0))
+                    .optional()?;
+                if found.is_none() {
+                    errors.push(FieldError::new("sku", format!("unknown item {sku}")));
+                }
+                found
+            }
+            None => None,
+        };
+        let Some(channel_sku) = channel_sku.filter(|_| errors.is_empty()) else {
+            return Err(Rejection::Invalid(errors).into());
+        };
+        let exists: bool = self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM channels WHERE id = ?1)")?
+            .query_row([channel.0], |r| r.get(0))?;
+        if !exists {
+            return Err(StoreError::not_found(format!("no channel {}", channel.0)));
+        }
+        let item = match item {
+            Some(i) => Some(i),
+            None => {
+                let by_sku: Option<i64> = self
+                    .conn
+                    .prepare_cached("SELECT id FROM items WHERE sku = ?1")?
+                    .query_row([channel_sku.as_str()], |r| r.get(0))
+                    .optional()?;
+                match by_sku {
+                    Some(i) => Some(i),
+                    None => self
+                        .conn
+                        .prepare_cached("SELECT item_id FROM aliases WHERE alias = ?1")?
+                        .query_row([channel_sku.as_str()], |r| r.get(0))
+                        .optional()?,
+                }
+            }
+        };
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO listings (channel_id, channel_sku, item_id, external_id, percent, min_threshold, max_visible, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (channel_id, channel_sku) DO NOTHING",
+            )?
+            .execute(params![
+                channel.0,
+                channel_sku.as_str(),
+                item,
+                l.external_id,
+                o.percent,
+                o.min_threshold,
+                o.max_visible,
+                self.now.0
+            ])?;
+        if inserted == 0 {
+            return Err(
+                Rejection::Conflict(format!("channel {} already has a listing {channel_sku}", channel.0)).into()
+            );
+        }
+        self.st.resolved.clear();
+        if let Some(item) = item {
+            self.st.dirty_items.insert(ItemId(item));
+            let cx = self.ctx_actor(actor);
+            workflow::map_channel_sku(self, Some(channel), channel_sku.as_str(), &cx)?;
+        }
+        Ok(item.map(ItemId))
+    }
+}

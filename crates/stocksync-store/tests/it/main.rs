@@ -1,0 +1,7 @@
+//! Store integration tests: one binary, one module per concern.
+
+mod common;
+mod concurrency;
+mod conformance;
+mod durability;
+mod replay;
