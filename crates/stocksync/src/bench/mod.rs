@@ -1,0 +1,220 @@
+//! `stocksync bench …`: throughput and latency scenarios of PRODUCT.md §10.
+//! Each prints progress to stderr and, as the last line of stdout, one JSON
+//! object with the fields every scenario shares (`Report`).
+
+mod allocation;
+mod flash_sale;
+mod ingest;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use stocksync_core::Timestamp;
+use stocksync_core::catalog::FcSpec;
+use stocksync_core::channel::{ChannelKind, ChannelSettings};
+use stocksync_core::order::IncomingOrder;
+use stocksync_store::{NewChannel, Store};
+
+use crate::config::Config;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Scenario {
+    /// Single-line orders over a large catalog in 3 FCs.
+    Ingest(ingest::Args),
+    /// One SKU, limited stock, many racing one-unit orders.
+    FlashSale(flash_sale::Args),
+    /// Multi-line orders over 10 FCs with random stock-outs; verifies the priority rule on every order.
+    Allocation(allocation::Args),
+}
+
+/// The JSON line every scenario prints last.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub scenario: &'static str,
+    pub backend: &'static str,
+    pub orders: u64,
+    pub lines: u64,
+    pub seconds: f64,
+    pub orders_per_s: f64,
+    pub lines_per_s: f64,
+    pub allocated_units: i64,
+    pub backordered_units: i64,
+    pub oversold_units: i64,
+    pub latency_ms: Latency,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+}
+
+pub async fn run(scenario: Scenario, config: &Config, url_given: bool) -> anyhow::Result<ExitCode> {
+    let db = BenchDb::open(config, url_given).await?;
+    let result = match scenario {
+        Scenario::Ingest(args) => ingest::run(&db.store, args).await,
+        Scenario::FlashSale(args) => flash_sale::run(&db.store, args).await,
+        Scenario::Allocation(args) => allocation::run(&db.store, args).await,
+    };
+    drop(db);
+    let (report, ok) = result?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The database a bench runs on: a fresh temporary file unless
+/// `--database-url` names one, which must then be empty.
+struct BenchDb {
+    store: Store,
+    temp: Option<std::path::PathBuf>,
+}
+
+impl BenchDb {
+    async fn open(config: &Config, url_given: bool) -> anyhow::Result<Self> {
+        let (url, temp) = if url_given {
+            (config.database.url.clone(), None)
+        } else {
+            let dir = std::env::temp_dir().join(format!("stocksync-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            (format!("sqlite://{}", dir.join("bench.db").display()), Some(dir))
+        };
+        eprintln!("bench: database {url}");
+        let store = Store::open(&url).with_context(|| format!("opening {url}"))?;
+        if !store.fcs().await?.is_empty() {
+            bail!("{url} is not empty: a bench seeds its own catalog; give it a new file");
+        }
+        Ok(Self { store, temp })
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.temp {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Creates FCs named by `codes`, priority in the given order.
+pub async fn seed_fcs(store: &Store, codes: &[String]) -> anyhow::Result<()> {
+    for (i, code) in codes.iter().enumerate() {
+        store.create_fc(FcSpec::new(code, &format!("FC {code}"), i as i64 + 1, true)?).await?;
+    }
+    Ok(())
+}
+
+pub async fn seed_channel(store: &Store, name: &str, kind: ChannelKind) -> anyhow::Result<stocksync_core::ChannelId> {
+    Ok(store
+        .create_channel(NewChannel {
+            name: name.into(),
+            kind,
+            base_url: None,
+            credentials_json: "{}".into(),
+            settings: ChannelSettings::defaults(kind),
+        })
+        .await?)
+}
+
+/// Submits `orders` from `concurrency` tasks; returns wall seconds and each
+/// order's acknowledgement latency in microseconds (in submission order).
+pub async fn submit(store: &Store, orders: Vec<IncomingOrder>, concurrency: usize) -> anyhow::Result<(f64, Vec<u32>)> {
+    let n = orders.len();
+    let orders = Arc::new(orders);
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let progress = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                eprintln!("  {}/{n} orders", done.load(Ordering::Relaxed));
+            }
+        })
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (store, orders, next, done) = (store.clone(), orders.clone(), next.clone(), done.clone());
+        tasks.spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(order) = orders.get(i) else { break };
+                let t = Instant::now();
+                store.import_order(order.clone(), "bench").await?;
+                lat.push((i, t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32));
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            anyhow::Ok(lat)
+        });
+    }
+    let mut latencies = vec![0u32; n];
+    while let Some(r) = tasks.join_next().await {
+        for (i, us) in r.context("bench task panicked")?? {
+            latencies[i] = us;
+        }
+    }
+    progress.abort();
+    Ok((started.elapsed().as_secs_f64(), latencies))
+}
+
+pub fn percentiles(latencies_us: &[u32]) -> Latency {
+    let mut v = latencies_us.to_vec();
+    v.sort_unstable();
+    let at = |p: f64| {
+        if v.is_empty() {
+            return 0.0;
+        }
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        (f64::from(v[i]) / 1000.0 * 1000.0).round() / 1000.0
+    };
+    Latency { p50: at(0.50), p99: at(0.99) }
+}
+
+/// Placed times one millisecond apart from a fixed instant, so runs repeat.
+pub fn placed(i: usize) -> Timestamp {
+    Timestamp(1_795_000_000_000 + i as i64)
+}
+
+pub async fn report(
+    store: &Store,
+    scenario: &'static str,
+    seconds: f64,
+    lines: u64,
+    latencies: &[u32],
+) -> anyhow::Result<Report> {
+    let stats = store.stats().await?;
+    let orders = latencies.len() as u64;
+    Ok(Report {
+        scenario,
+        backend: "sqlite",
+        orders,
+        lines,
+        seconds: (seconds * 1000.0).round() / 1000.0,
+        orders_per_s: (orders as f64 / seconds).round(),
+        lines_per_s: (lines as f64 / seconds).round(),
+        allocated_units: stats.allocated_units,
+        backordered_units: stats.backordered_units,
+        oversold_units: stats.oversold_units,
+        latency_ms: percentiles(latencies),
+    })
+}
+
+/// Runs `stocksync check` over the bench's database, printing violations.
+pub async fn verify(store: &Store) -> anyhow::Result<bool> {
+    let t = Instant::now();
+    let violations = store.check().await?;
+    for v in &violations {
+        eprintln!("  violation: {v}");
+    }
+    eprintln!(
+        "bench: check {} in {:.1}s",
+        if violations.is_empty() { "clean" } else { "FAILED" },
+        t.elapsed().as_secs_f64()
+    );
+    Ok(violations.is_empty())
+}

@@ -1,0 +1,5 @@
+//! Subcommands other than benchmarks, one module each.
+
+pub mod check;
+pub mod config;
+pub mod migrate;

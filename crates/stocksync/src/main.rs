@@ -1,0 +1,72 @@
+//! `stocksync`: the command-line entry point. Each subcommand lives in its
+//! own module under `commands/` or `bench/`.
+
+mod bench;
+mod commands;
+mod config;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "stocksync", version, about = "Multichannel inventory and order hub that never oversells")]
+struct Cli {
+    /// A TOML configuration file (see `stocksync config example`).
+    #[arg(long, global = true, env = "STOCKSYNC_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// Database URL: sqlite://PATH.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Verify every invariant the database can show; exit 1 on any violation.
+    Check,
+    /// Run a benchmark; the last line of stdout is one JSON object.
+    Bench {
+        #[command(subcommand)]
+        scenario: bench::Scenario,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        action: commands::config::Action,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("STOCKSYNC_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config = match config::Config::load(cli.config.as_deref(), cli.database_url.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Migrate => commands::migrate::run(&config),
+            Command::Check => commands::check::run(&config).await,
+            Command::Bench { scenario } => bench::run(scenario, &config, cli.database_url.is_some()).await,
+            Command::Config { action } => commands::config::run(action),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
