@@ -1,0 +1,143 @@
+//! Bench smoke tests: small sizes, so they finish in seconds in debug
+//! builds. Timings are never asserted (the machine is shared and noisy).
+
+use serde_json::Value;
+
+use crate::common::{Run, Sandbox, raw, seed_one_level};
+
+/// The keys of the JSON report, exactly.
+const REPORT_KEYS: [&str; 11] = [
+    "scenario",
+    "backend",
+    "orders",
+    "lines",
+    "seconds",
+    "orders_per_s",
+    "lines_per_s",
+    "allocated_units",
+    "backordered_units",
+    "oversold_units",
+    "latency_ms",
+];
+
+/// Runs a bench, checks it succeeded and that its last stdout line is a
+/// well-formed report; returns the report.
+fn bench(sb: &Sandbox, args: &[&str]) -> Value {
+    let mut full = vec!["bench"];
+    full.extend_from_slice(args);
+    let run = sb.run(&full);
+    run.expect_code(0);
+    report(&run)
+}
+
+fn report(run: &Run) -> Value {
+    let last = run.stdout.lines().last().unwrap_or_else(|| panic!("no stdout\n{run}"));
+    let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("last line is not JSON ({e})\n{run}"));
+    let obj = v.as_object().unwrap_or_else(|| panic!("report is not an object\n{run}"));
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut expected = REPORT_KEYS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected, "report keys\n{run}");
+
+    for k in ["scenario", "backend"] {
+        assert!(v[k].is_string(), "{k} should be a string\n{run}");
+    }
+    assert_eq!(v["backend"], "sqlite", "{run}");
+    for k in ["orders", "lines"] {
+        assert!(v[k].is_u64(), "{k} should be a non-negative integer\n{run}");
+    }
+    for k in ["allocated_units", "backordered_units", "oversold_units"] {
+        assert!(v[k].is_i64(), "{k} should be an integer\n{run}");
+    }
+    for k in ["seconds", "orders_per_s", "lines_per_s"] {
+        assert!(v[k].is_number(), "{k} should be a number\n{run}");
+    }
+    let latency = v["latency_ms"].as_object().unwrap_or_else(|| panic!("latency_ms is not an object\n{run}"));
+    let mut lk: Vec<&str> = latency.keys().map(String::as_str).collect();
+    lk.sort_unstable();
+    assert_eq!(lk, ["p50", "p99"], "latency_ms keys\n{run}");
+    assert!(latency.values().all(Value::is_number), "{run}");
+    assert_eq!(v["oversold_units"], 0, "{run}");
+    v
+}
+
+fn int(v: &Value, key: &str) -> i64 {
+    v[key].as_i64().unwrap_or_else(|| panic!("{key} is not an integer in {v}"))
+}
+
+#[test]
+fn bench_ingest_smoke() {
+    let sb = Sandbox::new();
+    let v = bench(&sb, &["ingest", "--orders", "2000", "--skus", "500"]);
+    assert_eq!(v["scenario"], "ingest");
+    assert_eq!(int(&v, "orders"), 2000);
+    assert_eq!(int(&v, "lines"), 2000);
+    // Single-line, one-unit orders: each unit is either allocated or backordered.
+    assert_eq!(int(&v, "allocated_units") + int(&v, "backordered_units"), 2000, "{v}");
+}
+
+#[test]
+fn bench_flash_sale_allocates_exactly_the_stock() {
+    let sb = Sandbox::new();
+    let v = bench(&sb, &["flash-sale", "--orders", "3000", "--stock", "700"]);
+    assert_eq!(v["scenario"], "flash-sale");
+    assert_eq!(int(&v, "orders"), 3000);
+    assert_eq!(int(&v, "allocated_units"), 700, "{v}");
+    assert_eq!(int(&v, "backordered_units"), 2300, "{v}");
+}
+
+#[test]
+fn bench_allocation_smoke() {
+    let sb = Sandbox::new();
+    let v = bench(&sb, &["allocation", "--orders", "500", "--skus", "200"]);
+    assert_eq!(v["scenario"], "allocation");
+    assert_eq!(int(&v, "orders"), 500);
+    let lines = int(&v, "lines");
+    assert!((500..=2000).contains(&lines), "1 to 4 lines per order, got {lines}");
+}
+
+#[test]
+fn bench_leaves_no_temporary_database_behind() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["bench", "flash-sale", "--orders", "20", "--stock", "10"]);
+    run.expect_code(0);
+    report(&run);
+    let tmp = sb.path("tmp");
+    assert!(run.stderr.contains(&tmp.display().to_string()), "bench should use TMPDIR ({})\n{run}", tmp.display());
+    let left: Vec<_> = std::fs::read_dir(sb.path("tmp")).expect("sandbox tmp").collect();
+    assert!(left.is_empty(), "bench left {left:?} in its temporary directory");
+}
+
+#[test]
+fn bench_on_a_named_new_database_leaves_it_checkable() {
+    let sb = Sandbox::new();
+    let url = sb.url("named.db");
+    let v = bench(&sb, &["flash-sale", "--orders", "300", "--stock", "70", "--database-url", &url]);
+    assert_eq!(int(&v, "allocated_units"), 70, "{v}");
+    assert!(sb.path("named.db").is_file(), "a named database is kept");
+    let check = sb.run(&["check", "--database-url", &url]);
+    check.expect_code(0);
+    assert!(check.stdout.contains("check: clean"), "{check}");
+}
+
+#[test]
+fn bench_refuses_a_database_that_is_not_empty() {
+    let sb = Sandbox::new();
+    let url = sb.url("busy.db");
+    seed_one_level(&url, 3);
+
+    let run = sb.run(&["bench", "ingest", "--orders", "10", "--skus", "10", "--database-url", &url]);
+    run.expect_failure();
+    assert!(run.stderr.contains("not empty"), "{run}");
+    assert!(run.stderr.contains(&url), "the error should name the database\n{run}");
+    assert!(run.stdout.trim().is_empty(), "no report for a refused bench\n{run}");
+
+    // And the seeded data is untouched.
+    let check = sb.run(&["check", "--database-url", &url]);
+    check.expect_code(0);
+    let fcs: i64 = raw(&sb.path("busy.db"))
+        .query_row("SELECT COUNT(*) FROM fulfillment_centers", [], |r| r.get(0))
+        .expect("count FCs");
+    assert_eq!(fcs, 1);
+}

@@ -1,0 +1,59 @@
+//! `check`: clean on a fresh database, exit 1 naming the invariant once the
+//! file has been tampered with.
+
+use crate::common::{Sandbox, raw, seed_one_level};
+
+const CLEAN: &str = "check: clean";
+
+#[test]
+fn check_on_a_fresh_database_is_clean() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["check", "--database-url", &sb.url("fresh.db")]);
+    run.expect_code(0);
+    assert!(run.stdout.contains(CLEAN), "{run}");
+}
+
+#[test]
+fn check_reports_a_level_that_disagrees_with_its_ledger() {
+    let sb = Sandbox::new();
+    let url = sb.url("tampered.db");
+    seed_one_level(&url, 5);
+
+    let before = sb.run(&["check", "--database-url", &url]);
+    before.expect_code(0);
+    assert!(before.stdout.contains(CLEAN), "seeded database should be clean\n{before}");
+
+    let changed = raw(&sb.path("tampered.db"))
+        .execute("UPDATE stock_levels SET on_hand = on_hand + 1", [])
+        .expect("tamper with stock_levels");
+    assert_eq!(changed, 1);
+
+    let after = sb.run(&["check", "--database-url", &url]);
+    after.expect_code(1);
+    assert!(
+        after.stdout.lines().any(|l| l.starts_with("conservation:") && l.contains("SKU-1 at EAST")),
+        "expected a conservation violation for SKU-1 at EAST\n{after}"
+    );
+    assert!(!after.stdout.contains(CLEAN), "{after}");
+    assert!(
+        after.stdout.lines().last().is_some_and(|l| l.starts_with("check: ") && l.contains("violation")),
+        "{after}"
+    );
+}
+
+#[test]
+fn check_reports_oversell() {
+    let sb = Sandbox::new();
+    let url = sb.url("oversold.db");
+    seed_one_level(&url, 2);
+
+    // The schema's CHECK constraints forbid this state; bypass them, as
+    // corruption or a hand edit would.
+    raw(&sb.path("oversold.db"))
+        .execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE stock_levels SET committed = on_hand + 1;")
+        .expect("tamper with stock_levels");
+
+    let run = sb.run(&["check", "--database-url", &url]);
+    run.expect_code(1);
+    assert!(run.stdout.lines().any(|l| l.starts_with("no oversell:")), "{run}");
+}
