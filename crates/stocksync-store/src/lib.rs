@@ -23,7 +23,7 @@ use stocksync_core::{ChannelId, ItemId, OrderId, Timestamp};
 
 pub use error::{Result, StoreError};
 pub use sqlite::catalog::{NewChannel, NewListing};
-pub use sqlite::writer::{Clock, Session};
+pub use sqlite::writer::{Clock, Isolation, Session};
 use sqlite::{Readers, read, writer::Writer};
 use views::{FcView, InventoryView, ItemView, OrderStats, OrderView};
 
@@ -38,7 +38,7 @@ enum Backend {
     Sqlite {
         writer: Writer,
         readers: Readers,
-        /// Keeps the checkpointer thread alive while any clone of the store is.
+        /// Keeps the checkpointer thread running while any clone of the store lives.
         _alive: Arc<()>,
     },
 }
@@ -77,8 +77,6 @@ impl Store {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = sqlite::connect(&path)?;
                 sqlite::migrate(&mut conn)?;
-                // The checkpointer thread does this work instead of the writer.
-                conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
                 let alive = Arc::new(());
                 sqlite::start_checkpointer(path.clone(), Arc::downgrade(&alive))?;
                 let writer = Writer::start(conn, clock)?;
@@ -94,14 +92,23 @@ impl Store {
         }
     }
 
-    /// Runs `f` in the writer's next transaction (with other jobs: group commit).
+    /// Runs `f` in the writer's next transaction (with other jobs: group
+    /// commit), in its own savepoint.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Session<'_>) -> Result<T> + Send + 'static,
     {
+        self.write_with(Isolation::Savepoint, f).await
+    }
+
+    pub async fn write_with<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session<'_>) -> Result<T> + Send + 'static,
+    {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => writer.write(f).await,
+            Backend::Sqlite { writer, .. } => writer.write(isolation, f).await,
         }
     }
 
@@ -151,10 +158,12 @@ impl Store {
         .await
     }
 
-    /// Imports an order as its channel reports it (idempotent).
+    /// Imports an order as its channel reports it (idempotent). The import
+    /// workflow rejects only before its first write, so it runs without a
+    /// savepoint (see `Isolation`).
     pub async fn import_order(&self, order: IncomingOrder, actor: &str) -> Result<ImportOutcome> {
         let actor = actor.to_owned();
-        self.write(move |s| {
+        self.write_with(Isolation::RejectsBeforeWriting, move |s| {
             let cx = Ctx { at: s.now, actor: &actor };
             workflow::import_order(s, &order, &cx)
         })

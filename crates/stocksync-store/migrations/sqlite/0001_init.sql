@@ -111,13 +111,14 @@ CREATE TABLE listings (
 CREATE INDEX listings_by_item ON listings (item_id);
 
 -- The push outbox, written in the same transaction as every stock change:
--- one row per item whose listings (the item's own, on every channel) may
--- show a new quantity. Append-only, so marking costs sequential writes; the
--- push worker coalesces rows for the same item and sends the latest value.
+-- one row per transaction that changed stock, listing the items whose
+-- listings (on every channel) may now show another quantity, as
+-- comma-separated ids. Append-only, so marking costs one sequential write
+-- per batch; the push worker coalesces items and sends the latest value.
 CREATE TABLE push_queue (
     id         INTEGER PRIMARY KEY,
-    item_id    INTEGER NOT NULL,
-    marked_at  INTEGER NOT NULL
+    marked_at  INTEGER NOT NULL,
+    items      TEXT NOT NULL
 );
 
 -- Per-listing push bookkeeping, written only by the push worker.
@@ -128,6 +129,9 @@ CREATE TABLE push_state (
     last_error       TEXT
 );
 
+-- An order with its lines and their allocations inline (`lines`, JSON):
+-- one row per order keeps ingest to one insert here. `units` and
+-- `backordered` are the sums over its live mapped lines, for summaries.
 CREATE TABLE orders (
     id                 INTEGER PRIMARY KEY,
     channel_id         INTEGER NOT NULL REFERENCES channels (id),
@@ -138,37 +142,12 @@ CREATE TABLE orders (
     source_updated_at  INTEGER,
     imported_at        INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
+    lines              TEXT NOT NULL,
+    units              INTEGER NOT NULL DEFAULT 0,
+    backordered        INTEGER NOT NULL DEFAULT 0,
     trace              TEXT NOT NULL DEFAULT '',
     UNIQUE (channel_id, external_id)
 );
-CREATE INDEX orders_by_placed ON orders (placed_at, id);
-
-CREATE TABLE order_lines (
-    id           INTEGER PRIMARY KEY,
-    order_id     INTEGER NOT NULL REFERENCES orders (id),
-    position     INTEGER NOT NULL,
-    line_id      TEXT NOT NULL,
-    channel_sku  TEXT NOT NULL,
-    item_id      INTEGER REFERENCES items (id),
-    -- What one unit consumes, fixed when the line was mapped: "item:per_unit|…".
-    parts        TEXT NOT NULL DEFAULT '',
-    quantity     INTEGER NOT NULL CHECK (quantity > 0),
-    backordered  INTEGER NOT NULL CHECK (backordered >= 0),
-    removed      INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (order_id, line_id)
-);
-CREATE INDEX order_lines_unmapped ON order_lines (channel_sku) WHERE item_id IS NULL AND removed = 0;
-
-CREATE TABLE allocations (
-    line_pk   INTEGER NOT NULL REFERENCES order_lines (id),
-    fc_id     INTEGER NOT NULL,
-    item_id   INTEGER NOT NULL,
-    shipped   INTEGER NOT NULL DEFAULT 0,
-    quantity  INTEGER NOT NULL CHECK (quantity > 0),
-    order_id  INTEGER NOT NULL,
-    PRIMARY KEY (line_pk, fc_id, item_id, shipped)
-) WITHOUT ROWID;
-CREATE INDEX allocations_open ON allocations (item_id, fc_id) WHERE shipped = 0;
 
 -- Backordered lines of open orders, one row per stock item they need,
 -- queued oldest first.
@@ -176,10 +155,18 @@ CREATE TABLE backorders (
     item_id    INTEGER NOT NULL,
     placed_at  INTEGER NOT NULL,
     order_id   INTEGER NOT NULL,
-    line_pk    INTEGER NOT NULL,
-    PRIMARY KEY (item_id, placed_at, order_id, line_pk)
+    position   INTEGER NOT NULL,
+    PRIMARY KEY (item_id, placed_at, order_id, position)
 ) WITHOUT ROWID;
-CREATE INDEX backorders_by_line ON backorders (line_pk);
+CREATE INDEX backorders_by_order ON backorders (order_id);
+
+-- Unmapped lines of open orders, by the channel SKU that would map them.
+CREATE TABLE unmapped_lines (
+    channel_sku  TEXT NOT NULL,
+    order_id     INTEGER NOT NULL,
+    PRIMARY KEY (channel_sku, order_id)
+) WITHOUT ROWID;
+CREATE INDEX unmapped_lines_by_order ON unmapped_lines (order_id);
 
 CREATE TABLE api_tokens (
     name          TEXT PRIMARY KEY,

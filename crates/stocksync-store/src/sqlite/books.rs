@@ -10,6 +10,7 @@ use stocksync_core::books::{Books, ChannelRules, Level, Movement, QueuePos, Reso
 use stocksync_core::order::{Alloc, Line, Order, OrderStatus, SourceStatus};
 use stocksync_core::{ChannelId, FcCode, FcId, ItemId, LineKey, OrderId, Rejection, Sku, Timestamp};
 
+use super::lines::{self, StoredLine};
 use super::writer::{Session, WriterState};
 use crate::error::{Result, StoreError};
 
@@ -30,21 +31,6 @@ pub(crate) fn bundles_containing(conn: &Connection, st: &mut WriterState, item: 
         st.bundles_loaded = true;
     }
     Ok(st.bundles_of.get(&item).cloned().unwrap_or_default())
-}
-
-/// Encodes a line's parts as `item:per_unit|…`.
-pub(crate) fn encode_parts(parts: &[Part]) -> String {
-    parts.iter().map(|p| format!("{}:{}", p.item.0, p.per_unit)).collect::<Vec<_>>().join("|")
-}
-
-fn decode_parts(s: &str) -> Vec<(ItemId, u32)> {
-    s.split('|')
-        .filter(|p| !p.is_empty())
-        .filter_map(|p| {
-            let (item, per) = p.split_once(':')?;
-            Some((ItemId(item.parse().ok()?), per.parse().ok()?))
-        })
-        .collect()
 }
 
 impl Session<'_> {
@@ -78,105 +64,92 @@ impl Session<'_> {
             .collect()
     }
 
-    fn lookup_item(&mut self, channel: ChannelId, channel_sku: &str) -> Result<(Option<ItemId>, bool)> {
-        let listing: Option<Option<i64>> = self
+    /// The item a channel SKU names, with its SKU and kind, and whether a
+    /// listing named it (rather than the SKU or an alias). Point lookups
+    /// only: SQLite re-prepares a join like this one on every execution.
+    fn lookup_item(&mut self, channel: ChannelId, channel_sku: &str) -> Result<Option<(ItemId, String, String, bool)>> {
+        let listed: Option<Option<i64>> = self
             .conn
             .prepare_cached("SELECT item_id FROM listings WHERE channel_id = ?1 AND channel_sku = ?2")?
             .query_row(params![channel.0, channel_sku], |r| r.get(0))
             .optional()?;
-        if let Some(Some(item)) = listing {
-            return Ok((Some(ItemId(item)), true));
+        let row = |r: &rusqlite::Row<'_>| Ok((ItemId(r.get(0)?), r.get(1)?, r.get(2)?));
+        if let Some(Some(item)) = listed {
+            let (id, sku, kind) =
+                self.conn.prepare_cached("SELECT id, sku, kind FROM items WHERE id = ?1")?.query_row([item], row)?;
+            return Ok(Some((id, sku, kind, true)));
         }
-        let by_sku: Option<i64> = self
+        let by_sku: Option<(ItemId, String, String)> = self
             .conn
-            .prepare_cached("SELECT id FROM items WHERE sku = ?1")?
-            .query_row([channel_sku], |r| r.get(0))
+            .prepare_cached("SELECT id, sku, kind FROM items WHERE sku = ?1")?
+            .query_row([channel_sku], row)
             .optional()?;
-        let found = match by_sku {
-            Some(id) => Some(id),
-            None => self
-                .conn
-                .prepare_cached("SELECT item_id FROM aliases WHERE alias = ?1")?
-                .query_row([channel_sku], |r| r.get(0))
-                .optional()?,
+        let named = match by_sku {
+            Some(found) => Some(found),
+            None => {
+                let alias: Option<i64> = self
+                    .conn
+                    .prepare_cached("SELECT item_id FROM aliases WHERE alias = ?1")?
+                    .query_row([channel_sku], |r| r.get(0))
+                    .optional()?;
+                match alias {
+                    Some(item) => Some(
+                        self.conn
+                            .prepare_cached("SELECT id, sku, kind FROM items WHERE id = ?1")?
+                            .query_row([item], row)?,
+                    ),
+                    None => None,
+                }
+            }
         };
-        Ok((found.map(ItemId), false))
+        Ok(named.map(|(id, sku, kind)| (id, sku, kind, false)))
     }
 
-    fn save_lines(&mut self, o: &mut Order) -> Result<()> {
-        for (pos, line) in o.lines.iter_mut().enumerate() {
-            if !line.dirty {
-                continue;
-            }
-            let parts = encode_parts(&line.parts);
-            let key = match line.key {
-                None => {
-                    self.conn
-                        .prepare_cached(
-                            "INSERT INTO order_lines (order_id, position, line_id, channel_sku, item_id, parts, quantity, backordered, removed)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        )?
-                        .execute(params![
-                            o.id.0,
-                            pos as i64,
-                            line.line_id,
-                            line.channel_sku,
-                            line.item.map(|i| i.0),
-                            parts,
-                            line.quantity,
-                            line.backordered,
-                            line.removed
-                        ])?;
-                    let key = LineKey(self.conn.last_insert_rowid());
-                    line.key = Some(key);
-                    key
-                }
-                Some(key) => {
-                    self.conn
-                        .prepare_cached(
-                            "UPDATE order_lines SET channel_sku = ?2, item_id = ?3, parts = ?4, quantity = ?5,
-                                    backordered = ?6, removed = ?7 WHERE id = ?1",
-                        )?
-                        .execute(params![
-                            key.0,
-                            line.channel_sku,
-                            line.item.map(|i| i.0),
-                            parts,
-                            line.quantity,
-                            line.backordered,
-                            line.removed
-                        ])?;
-                    self.conn.prepare_cached("DELETE FROM allocations WHERE line_pk = ?1")?.execute([key.0])?;
-                    self.conn.prepare_cached("DELETE FROM backorders WHERE line_pk = ?1")?.execute([key.0])?;
-                    key
-                }
-            };
-            let mut insert = self.conn.prepare_cached(
-                "INSERT INTO allocations (line_pk, fc_id, item_id, shipped, quantity, order_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for a in &line.allocs {
-                insert.execute(params![key.0, a.fc.0, a.item.0, a.shipped, a.quantity, o.id.0])?;
-            }
-            if line.backordered > 0 && !line.removed && !o.status.is_terminal() {
+    /// Rewrites the order's side indexes: its backordered lines (queued by
+    /// item, oldest first) and its unmapped lines (by channel SKU).
+    fn save_side_indexes(&mut self, o: &Order) -> Result<()> {
+        if !o.is_new {
+            self.conn.prepare_cached("DELETE FROM backorders WHERE order_id = ?1")?.execute([o.id.0])?;
+            self.conn.prepare_cached("DELETE FROM unmapped_lines WHERE order_id = ?1")?.execute([o.id.0])?;
+        }
+        if o.status.is_terminal() {
+            return Ok(());
+        }
+        for (pos, line) in o.lines.iter().enumerate().filter(|(_, l)| !l.removed) {
+            if !line.is_mapped() {
+                self.conn
+                    .prepare_cached("INSERT OR IGNORE INTO unmapped_lines (channel_sku, order_id) VALUES (?1, ?2)")?
+                    .execute(params![line.channel_sku, o.id.0])?;
+            } else if line.backordered > 0 {
                 let mut q = self.conn.prepare_cached(
-                    "INSERT OR IGNORE INTO backorders (item_id, placed_at, order_id, line_pk) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT OR IGNORE INTO backorders (item_id, placed_at, order_id, position) VALUES (?1, ?2, ?3, ?4)",
                 )?;
                 for p in &line.parts {
-                    q.execute(params![p.item.0, o.placed_at.0, o.id.0, key.0])?;
+                    q.execute(params![p.item.0, o.placed_at.0, o.id.0, pos as i64])?;
                 }
             }
-            line.dirty = false;
         }
         Ok(())
     }
 
     fn read_order(&mut self, id: Option<OrderId>, key: Option<(ChannelId, &str)>) -> Result<Option<Order>> {
-        type Header = (i64, i64, String, String, String, i64, Option<i64>, i64, i64);
+        type Header = (i64, i64, String, String, String, i64, Option<i64>, i64, i64, String);
         let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Header> {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
         };
-        const COLS: &str =
-            "id, channel_id, external_id, status, source_status, placed_at, source_updated_at, imported_at, updated_at";
+        const COLS: &str = "id, channel_id, external_id, status, source_status, placed_at, source_updated_at, \
+                            imported_at, updated_at, lines";
         let header = match (id, key) {
             (Some(id), _) => self
                 .conn
@@ -190,45 +163,34 @@ impl Session<'_> {
                 .optional()?,
             (None, None) => None,
         };
-        let Some((id, channel, external_id, status, source_status, placed, src_upd, imported, updated)) = header else {
+        let Some((id, channel, external_id, status, source_status, placed, src_upd, imported, updated, text)) = header
+        else {
             return Ok(None);
         };
         let bad = |what: &str| StoreError::Internal(format!("order {id}: stored {what} is invalid"));
-        type LineRow = (i64, String, String, Option<i64>, String, u32, u32, bool);
-        let rows: Vec<LineRow> = self
-            .conn
-            .prepare_cached(
-                "SELECT id, line_id, channel_sku, item_id, parts, quantity, backordered, removed
-                 FROM order_lines WHERE order_id = ?1 ORDER BY position",
-            )?
-            .query_map([id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut lines = Vec::with_capacity(rows.len());
-        for (key, line_id, channel_sku, item, parts, quantity, backordered, removed) in rows {
-            let parts = decode_parts(&parts)
-                .into_iter()
-                .map(|(item, per_unit)| Ok(Part { item, sku: self.sku_of(item)?, per_unit }))
+        let mut lines = Vec::new();
+        for (pos, l) in lines::decode(id, &text)?.into_iter().enumerate() {
+            let parts = l
+                .parts
+                .iter()
+                .map(|&(item, per_unit)| Ok(Part { item: ItemId(item), sku: self.sku_of(ItemId(item))?, per_unit }))
                 .collect::<Result<Vec<_>>>()?;
-            let allocs = self
-                .conn
-                .prepare_cached("SELECT fc_id, item_id, quantity, shipped FROM allocations WHERE line_pk = ?1")?
-                .query_map([key], |r| {
-                    Ok(Alloc { fc: FcId(r.get(0)?), item: ItemId(r.get(1)?), quantity: r.get(2)?, shipped: r.get(3)? })
-                })?
-                .collect::<Result<_, _>>()?;
-            let sku = item.map(|i| self.sku_of(ItemId(i))).transpose()?;
+            let sku = l.item.map(|i| self.sku_of(ItemId(i))).transpose()?;
+            let allocs = l
+                .allocs
+                .iter()
+                .map(|&(fc, item, quantity, shipped)| Alloc { fc: FcId(fc), item: ItemId(item), quantity, shipped })
+                .collect();
             lines.push(Line {
-                key: Some(LineKey(key)),
-                line_id,
-                channel_sku,
-                item: item.map(ItemId),
+                key: Some(LineKey(pos as i64)),
+                line_id: l.line_id,
+                channel_sku: l.channel_sku,
+                item: l.item.map(ItemId),
                 sku,
                 parts,
-                quantity,
-                backordered,
-                removed,
+                quantity: l.quantity,
+                backordered: l.backordered,
+                removed: l.removed,
                 allocs,
                 dirty: false,
             });
@@ -293,8 +255,7 @@ impl Books for Session<'_> {
         if let Some(r) = self.st.resolved.get(&key) {
             return Ok(Some(r.clone()));
         }
-        let (item, via_listing) = self.lookup_item(channel, channel_sku)?;
-        let Some(item) = item else { return Ok(None) };
+        let Some((item, sku, kind, via_listing)) = self.lookup_item(channel, channel_sku)? else { return Ok(None) };
         if !via_listing {
             self.conn
                 .prepare_cached(
@@ -304,7 +265,11 @@ impl Books for Session<'_> {
                 .execute(params![channel.0, channel_sku, item.0, self.now.0])?;
             self.st.dirty_items.insert(item);
         }
-        let resolved = Resolved { item, sku: self.sku_of(item)?, parts: self.parts_of(item)? };
+        let sku = Sku::parse(&sku).map_err(|e| StoreError::Internal(format!("stored SKU {sku:?} is invalid: {e}")))?;
+        self.st.skus.insert(item, sku.clone());
+        let parts =
+            if kind == "stock" { vec![Part { item, sku: sku.clone(), per_unit: 1 }] } else { self.parts_of(item)? };
+        let resolved = Resolved { item, sku, parts };
         self.st.resolved.insert(key, resolved.clone());
         Ok(Some(resolved))
     }
@@ -344,14 +309,21 @@ impl Books for Session<'_> {
         if let Some(l) = self.st.levels.get(&(item, fc)) {
             return Ok(*l);
         }
-        let l = self
-            .conn
-            .prepare_cached("SELECT on_hand, committed FROM stock_levels WHERE item_id = ?1 AND fc_id = ?2")?
-            .query_row([item.0, fc.0], |r| Ok(Level { on_hand: r.get(0)?, committed: r.get(1)? }))
-            .optional()?
-            .unwrap_or_default();
-        self.st.levels.insert((item, fc), l);
-        Ok(l)
+        // One query fills every FC of the item: allocation reads them all.
+        let mut q =
+            self.conn.prepare_cached("SELECT fc_id, on_hand, committed FROM stock_levels WHERE item_id = ?1")?;
+        let rows =
+            q.query_map([item.0], |r| Ok((FcId(r.get(0)?), Level { on_hand: r.get(1)?, committed: r.get(2)? })))?;
+        let mut found = Level::default();
+        for row in rows {
+            let (f, l) = row?;
+            self.st.levels.insert((item, f), l);
+            if f == fc {
+                found = l;
+            }
+        }
+        self.st.levels.insert((item, fc), found);
+        Ok(found)
     }
 
     fn total_available(&mut self, item: ItemId) -> Result<i64> {
@@ -425,11 +397,30 @@ impl Books for Session<'_> {
 
     fn save_order(&mut self, o: &mut Order) -> Result<()> {
         let trace = o.new_trace.join("\n");
+        let stored: Vec<StoredLine> = o
+            .lines
+            .iter()
+            .map(|l| StoredLine {
+                line_id: l.line_id.clone(),
+                channel_sku: l.channel_sku.clone(),
+                item: l.item.map(|i| i.0),
+                parts: l.parts.iter().map(|p| (p.item.0, p.per_unit)).collect(),
+                quantity: l.quantity,
+                backordered: l.backordered,
+                removed: l.removed,
+                allocs: l.allocs.iter().map(|a| (a.fc.0, a.item.0, a.quantity, a.shipped)).collect(),
+            })
+            .collect();
+        let live = || o.lines.iter().filter(|l| !l.removed && l.is_mapped());
+        let units: i64 = live().map(|l| i64::from(l.quantity)).sum();
+        let backordered: i64 = live().map(|l| i64::from(l.backordered)).sum();
+        let text = lines::encode(&stored)?;
         if o.is_new {
             self.conn
                 .prepare_cached(
-                    "INSERT INTO orders (id, channel_id, external_id, status, source_status, placed_at, source_updated_at, imported_at, updated_at, trace)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO orders (id, channel_id, external_id, status, source_status, placed_at, source_updated_at,
+                                         imported_at, updated_at, lines, units, backordered, trace)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )?
                 .execute(params![
                     o.id.0,
@@ -441,14 +432,17 @@ impl Books for Session<'_> {
                     o.source_updated_at.map(|t| t.0),
                     o.imported_at.0,
                     o.updated_at.0,
+                    text,
+                    units,
+                    backordered,
                     trace
                 ])?;
-            o.is_new = false;
         } else {
             self.conn
                 .prepare_cached(
                     "UPDATE orders SET status = ?2, source_status = ?3, source_updated_at = ?4, updated_at = ?5,
-                            trace = CASE WHEN ?6 = '' THEN trace WHEN trace = '' THEN ?6 ELSE trace || char(10) || ?6 END
+                            lines = ?6, units = ?7, backordered = ?8,
+                            trace = CASE WHEN ?9 = '' THEN trace WHEN trace = '' THEN ?9 ELSE trace || char(10) || ?9 END
                      WHERE id = ?1",
                 )?
                 .execute(params![
@@ -457,11 +451,22 @@ impl Books for Session<'_> {
                     o.source_status.as_str(),
                     o.source_updated_at.map(|t| t.0),
                     o.updated_at.0,
+                    text,
+                    units,
+                    backordered,
                     trace
                 ])?;
         }
+        if o.is_new || o.lines.iter().any(|l| l.dirty) || o.status.is_terminal() {
+            self.save_side_indexes(o)?;
+        }
+        for (pos, l) in o.lines.iter_mut().enumerate() {
+            l.key = Some(LineKey(pos as i64));
+            l.dirty = false;
+        }
+        o.is_new = false;
         o.new_trace.clear();
-        self.save_lines(o)
+        Ok(())
     }
 
     fn next_backordered(&mut self, item: ItemId, after: Option<QueuePos>) -> Result<Option<QueuePos>> {
@@ -480,18 +485,23 @@ impl Books for Session<'_> {
 
     fn unmapped_orders(&mut self, channel: Option<ChannelId>, channel_sku: &str) -> Result<Vec<OrderId>> {
         self.order_ids(
-            "SELECT DISTINCT o.id FROM order_lines l JOIN orders o ON o.id = l.order_id
-             WHERE l.item_id IS NULL AND l.removed = 0 AND l.channel_sku = ?1
-               AND o.status NOT IN ('shipped', 'cancelled') AND (?2 IS NULL OR o.channel_id = ?2)
+            "SELECT o.id FROM unmapped_lines u JOIN orders o ON o.id = u.order_id
+             WHERE u.channel_sku = ?1 AND o.status NOT IN ('shipped', 'cancelled') AND (?2 IS NULL OR o.channel_id = ?2)
              ORDER BY o.placed_at, o.id",
             params![channel_sku, channel.map(|c| c.0)],
         )
     }
 
+    /// Open orders that allocated `item` at `fc`, found through the ledger
+    /// (allocations live inside their orders). It may include orders that
+    /// since released those units; the workflow skips them. The scan covers
+    /// that level's movement history: fine for a counting correction, a
+    /// rare manual act, and it keeps an index off the ingest path.
     fn orders_holding(&mut self, item: ItemId, fc: FcId) -> Result<Vec<OrderId>> {
         self.order_ids(
             "SELECT o.id FROM orders o WHERE o.id IN
-               (SELECT order_id FROM allocations WHERE item_id = ?1 AND fc_id = ?2 AND shipped = 0)
+               (SELECT CAST(substr(m.reference, 7) AS INTEGER) FROM movements m
+                WHERE m.item_id = ?1 AND m.fc_id = ?2 AND m.committed_delta > 0 AND m.reference LIKE 'order:%')
              AND o.status NOT IN ('shipped', 'cancelled')
              ORDER BY o.placed_at DESC, o.id DESC",
             [item.0, fc.0],

@@ -48,87 +48,110 @@ pub fn check(conn: &Connection) -> Result<Vec<String>> {
                       SUM(committed_delta) OVER (PARTITION BY item_id, fc_id ORDER BY id) AS c FROM movements)
          WHERE oh != on_hand_after OR c != committed_after",
     )?;
-    run(
-        "committed = open allocations",
-        &format!(
-            "SELECT {LEVEL} || ': committed ' || s.committed || ', open allocations ' || COALESCE(a.q, 0)
-             FROM stock_levels s LEFT JOIN
-               (SELECT item_id, fc_id, SUM(quantity) AS q FROM allocations WHERE shipped = 0 GROUP BY item_id, fc_id) a
-               ON a.item_id = s.item_id AND a.fc_id = s.fc_id
-             WHERE s.committed != COALESCE(a.q, 0)
-             UNION ALL
-             SELECT 'allocation at an unknown level: item ' || a.item_id || ' fc ' || a.fc_id FROM allocations a
-             WHERE a.shipped = 0 AND NOT EXISTS (SELECT 1 FROM stock_levels s WHERE s.item_id = a.item_id AND s.fc_id = a.fc_id)"
-        ),
-    )?;
-    run(
-        "terminal orders hold nothing",
-        "SELECT 'order ' || o.id || ' is ' || o.status || ' but holds ' || SUM(a.quantity) || ' unit(s)'
-         FROM orders o JOIN allocations a ON a.order_id = o.id AND a.shipped = 0
-         WHERE o.status IN ('shipped', 'cancelled') GROUP BY o.id",
-    )?;
-    run(
-        "exactly once",
-        "SELECT 'order ' || o.id || ': ledger nets ' || COALESCE(m.c, 0) || ' committed of item ' || k.item_id || ' at fc ' || k.fc_id
-                || ' but it holds ' || COALESCE(a.q, 0)
-         FROM (SELECT DISTINCT CAST(substr(reference, 7) AS INTEGER) AS order_id, item_id, fc_id FROM movements
-               WHERE reference LIKE 'order:%') k
-         JOIN orders o ON o.id = k.order_id
-         LEFT JOIN (SELECT CAST(substr(reference, 7) AS INTEGER) AS order_id, item_id, fc_id, SUM(committed_delta) AS c
-                    FROM movements WHERE reference LIKE 'order:%' GROUP BY 1, 2, 3) m
-           ON m.order_id = k.order_id AND m.item_id = k.item_id AND m.fc_id = k.fc_id
-         LEFT JOIN (SELECT order_id, item_id, fc_id, SUM(quantity) AS q FROM allocations WHERE shipped = 0 GROUP BY 1, 2, 3) a
-           ON a.order_id = k.order_id AND a.item_id = k.item_id AND a.fc_id = k.fc_id
-         WHERE COALESCE(m.c, 0) != COALESCE(a.q, 0)",
-    )?;
     out.extend(check_lines(conn)?);
     Ok(out)
 }
 
-/// A line's allocated units plus its backordered units equal its quantity,
-/// for every live line of every open order.
+/// The checks that need each order's inline lines: committed equals the
+/// open allocations; terminal orders hold nothing; each order's ledger nets
+/// to what it holds (exactly once); each live line of an open order has
+/// allocated + backordered = quantity, components allocated evenly.
 fn check_lines(conn: &Connection) -> Result<Vec<String>> {
-    let mut q = conn.prepare(
-        "SELECT l.id, o.id, l.line_id, l.parts, l.quantity, l.backordered FROM order_lines l JOIN orders o ON o.id = l.order_id
-         WHERE l.removed = 0 AND o.status NOT IN ('shipped', 'cancelled')",
-    )?;
-    let mut held: HashMap<(i64, i64), i64> = HashMap::new();
-    let mut a =
-        conn.prepare("SELECT line_pk, item_id, SUM(quantity) FROM allocations WHERE shipped = 0 GROUP BY 1, 2")?;
-    for row in a.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))? {
-        let (k, v) = row?;
-        held.insert(k, v);
-    }
     let mut out = Vec::new();
-    let rows = q.query_map([], |r| {
+    let mut push = |name: &str, v: String| {
+        if out.len() < 4 * VIOLATIONS_PER_CHECK_MAX {
+            out.push(format!("{name}: {v}"));
+        }
+    };
+    let mut held: HashMap<(i64, i64), i64> = HashMap::new();
+    let mut held_by_order: HashMap<(i64, i64, i64), i64> = HashMap::new();
+    let mut q = conn.prepare("SELECT id, status, lines FROM orders")?;
+    let rows = q.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    for row in rows {
+        let (order, status, text) = row?;
+        let terminal = status == "shipped" || status == "cancelled";
+        for l in super::lines::decode(order, &text)? {
+            for &(fc, item, quantity, shipped) in &l.allocs {
+                if shipped {
+                    continue;
+                }
+                *held.entry((item, fc)).or_default() += quantity;
+                *held_by_order.entry((order, item, fc)).or_default() += quantity;
+                if terminal {
+                    push(
+                        "terminal orders hold nothing",
+                        format!("order {order} is {status} but holds {quantity} unit(s)"),
+                    );
+                }
+            }
+            if terminal || l.removed {
+                continue;
+            }
+            let units: Vec<i64> = l
+                .parts
+                .iter()
+                .map(|&(item, per)| {
+                    l.allocs.iter().filter(|a| !a.3 && a.1 == item).map(|a| a.2).sum::<i64>() / i64::from(per.max(1))
+                })
+                .collect();
+            let allocated = units.first().copied().unwrap_or(0);
+            if units.iter().any(|u| *u != allocated) {
+                push("lines", format!("order {order} line {}: components allocated unevenly {units:?}", l.line_id));
+            } else if allocated + i64::from(l.backordered) != i64::from(l.quantity) {
+                push(
+                    "lines",
+                    format!(
+                        "order {order} line {}: {allocated} allocated + {} backordered ≠ quantity {}",
+                        l.line_id, l.backordered, l.quantity
+                    ),
+                );
+            }
+        }
+    }
+    let mut levels = conn.prepare(
+        "SELECT s.item_id, s.fc_id, i.sku, f.code, s.committed FROM stock_levels s
+         JOIN items i ON i.id = s.item_id JOIN fulfillment_centers f ON f.id = s.fc_id",
+    )?;
+    let rows = levels.query_map([], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,
             r.get::<_, String>(2)?,
             r.get::<_, String>(3)?,
             r.get::<_, i64>(4)?,
-            r.get::<_, i64>(5)?,
         ))
     })?;
     for row in rows {
-        let (key, order, line_id, parts, quantity, backordered) = row?;
-        let parts: Vec<(i64, i64)> = parts
-            .split('|')
-            .filter_map(|p| p.split_once(':').and_then(|(i, q)| Some((i.parse().ok()?, q.parse().ok()?))))
-            .collect();
-        let units: Vec<i64> =
-            parts.iter().map(|(item, per)| held.get(&(key, *item)).copied().unwrap_or(0) / per.max(&1)).collect();
-        let allocated = units.first().copied().unwrap_or(0);
-        if units.iter().any(|u| *u != allocated) {
-            out.push(format!("lines: order {order} line {line_id}: components allocated unevenly {units:?}"));
-        } else if allocated + backordered != quantity {
-            out.push(format!(
-                "lines: order {order} line {line_id}: {allocated} allocated + {backordered} backordered ≠ quantity {quantity}"
-            ));
+        let (item, fc, sku, code, committed) = row?;
+        let open = held.remove(&(item, fc)).unwrap_or(0);
+        if open != committed {
+            push(
+                "committed = open allocations",
+                format!("{sku} at {code}: committed {committed}, open allocations {open}"),
+            );
         }
-        if out.len() >= VIOLATIONS_PER_CHECK_MAX {
-            break;
+    }
+    for ((item, fc), q) in held {
+        push("committed = open allocations", format!("{q} unit(s) allocated at an unknown level: item {item} fc {fc}"));
+    }
+    let mut nets = conn.prepare(
+        "SELECT CAST(substr(reference, 7) AS INTEGER), item_id, fc_id, SUM(committed_delta) FROM movements
+         WHERE reference LIKE 'order:%' GROUP BY 1, 2, 3",
+    )?;
+    let rows = nets
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)))?;
+    for row in rows {
+        let (order, item, fc, net) = row?;
+        let holds = held_by_order.remove(&(order, item, fc)).unwrap_or(0);
+        if net != holds {
+            push(
+                "exactly once",
+                format!("order {order}: ledger nets {net} committed of item {item} at fc {fc} but it holds {holds}"),
+            );
         }
+    }
+    for ((order, item, fc), q) in held_by_order {
+        push("exactly once", format!("order {order} holds {q} of item {item} at fc {fc} with no ledger rows"));
     }
     Ok(out)
 }

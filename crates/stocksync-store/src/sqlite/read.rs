@@ -100,7 +100,7 @@ fn listing_quantities(
         .prepare_cached(
             "SELECT l.id, l.channel_id, l.channel_sku, l.percent, l.min_threshold, l.max_visible,
                     l.last_pushed_quantity, l.last_pushed_at,
-                    EXISTS (SELECT 1 FROM push_queue q WHERE q.item_id = l.item_id), COALESCE(p.attempts, 0), p.last_error
+                    EXISTS (SELECT 1 FROM push_queue q WHERE ',' || q.items || ',' LIKE '%,' || l.item_id || ',%'), COALESCE(p.attempts, 0), p.last_error
              FROM listings l LEFT JOIN push_state p ON p.listing_id = l.id
              WHERE l.item_id = ?1 ORDER BY l.channel_id, l.channel_sku",
         )?
@@ -152,45 +152,39 @@ fn channel_push_rules(conn: &Connection, channel: i64) -> Result<(PushRules, Opt
 }
 
 pub fn order(conn: &Connection, id: i64) -> Result<Option<OrderView>> {
-    type Header = (i64, String, String, i64, i64, i64, String);
+    type Header = (i64, String, String, i64, i64, i64, String, String);
     let header: Option<Header> = conn
         .prepare_cached(
-            "SELECT channel_id, external_id, status, placed_at, imported_at, updated_at, trace FROM orders WHERE id = ?1",
+            "SELECT channel_id, external_id, status, placed_at, imported_at, updated_at, lines, trace
+             FROM orders WHERE id = ?1",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .query_row([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+        })
         .optional()?;
-    let Some((channel, external_id, status, placed, imported, updated, trace)) = header else { return Ok(None) };
-    type LineRow = (i64, String, String, Option<String>, u32, u32, bool);
-    let rows: Vec<LineRow> = conn
-        .prepare_cached(
-            "SELECT l.id, l.line_id, l.channel_sku, i.sku, l.quantity, l.backordered, l.removed
-             FROM order_lines l LEFT JOIN items i ON i.id = l.item_id WHERE l.order_id = ?1 ORDER BY l.position",
-        )?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut lines = Vec::with_capacity(rows.len());
+    let Some((channel, external_id, status, placed, imported, updated, text, trace)) = header else { return Ok(None) };
+    let mut names = Names::default();
+    let mut lines = Vec::new();
     let mut fcs: Vec<(i64, String)> = Vec::new();
-    for (key, line_id, channel_sku, sku, quantity, backordered, removed) in rows {
-        let allocations: Vec<(AllocationView, i64)> = conn
-            .prepare_cached(
-                "SELECT f.code, i.sku, a.quantity, a.shipped, f.priority FROM allocations a
-                 JOIN fulfillment_centers f ON f.id = a.fc_id JOIN items i ON i.id = a.item_id
-                 WHERE a.line_pk = ?1 ORDER BY f.priority, f.code, i.sku",
-            )?
-            .query_map([key], |r| {
-                Ok((
-                    AllocationView { fc: r.get(0)?, sku: r.get(1)?, quantity: r.get(2)?, shipped: r.get(3)? },
-                    r.get(4)?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        for (a, priority) in &allocations {
-            if !fcs.iter().any(|(_, c)| c == &a.fc) {
-                fcs.push((*priority, a.fc.clone()));
+    for l in super::lines::decode(id, &text)? {
+        let mut allocations = Vec::with_capacity(l.allocs.len());
+        for &(fc, item, quantity, shipped) in &l.allocs {
+            let (priority, code) = names.fc(conn, fc)?;
+            if !fcs.iter().any(|(_, c)| c == &code) {
+                fcs.push((priority, code.clone()));
             }
+            allocations.push((priority, AllocationView { fc: code, sku: names.sku(conn, item)?, quantity, shipped }));
         }
-        let allocations = allocations.into_iter().map(|(a, _)| a).collect();
-        lines.push(LineView { line_id, channel_sku, sku, quantity, backordered, removed, allocations });
+        allocations.sort_by(|a, b| (a.0, &a.1.fc, &a.1.sku).cmp(&(b.0, &b.1.fc, &b.1.sku)));
+        lines.push(LineView {
+            line_id: l.line_id,
+            channel_sku: l.channel_sku,
+            sku: l.item.map(|i| names.sku(conn, i)).transpose()?,
+            quantity: l.quantity,
+            backordered: l.backordered,
+            removed: l.removed,
+            allocations: allocations.into_iter().map(|(_, a)| a).collect(),
+        });
     }
     fcs.sort();
     Ok(Some(OrderView {
@@ -207,6 +201,35 @@ pub fn order(conn: &Connection, id: i64) -> Result<Option<OrderView>> {
     }))
 }
 
+/// Item SKUs and FC codes by id, looked up once per read.
+#[derive(Debug, Default)]
+struct Names {
+    skus: HashMap<i64, String>,
+    fcs: HashMap<i64, (i64, String)>,
+}
+
+impl Names {
+    fn sku(&mut self, conn: &Connection, item: i64) -> Result<String> {
+        if let Some(s) = self.skus.get(&item) {
+            return Ok(s.clone());
+        }
+        let s: String = conn.prepare_cached("SELECT sku FROM items WHERE id = ?1")?.query_row([item], |r| r.get(0))?;
+        self.skus.insert(item, s.clone());
+        Ok(s)
+    }
+
+    fn fc(&mut self, conn: &Connection, fc: i64) -> Result<(i64, String)> {
+        if let Some(f) = self.fcs.get(&fc) {
+            return Ok(f.clone());
+        }
+        let f: (i64, String) = conn
+            .prepare_cached("SELECT priority, code FROM fulfillment_centers WHERE id = ?1")?
+            .query_row([fc], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        self.fcs.insert(fc, f.clone());
+        Ok(f)
+    }
+}
+
 /// Order ids on a channel by external id.
 pub fn order_id(conn: &Connection, channel: i64, external_id: &str) -> Result<Option<i64>> {
     Ok(conn
@@ -216,16 +239,17 @@ pub fn order_id(conn: &Connection, channel: i64, external_id: &str) -> Result<Op
 }
 
 pub fn stats(conn: &Connection) -> Result<OrderStats> {
-    let (orders, lines): (i64, i64) = conn.query_row(
-        "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_lines WHERE removed = 0)",
+    let (orders, units, backordered): (i64, i64, i64) = conn.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status != 'cancelled' THEN units END), 0),
+                COALESCE(SUM(CASE WHEN status != 'cancelled' THEN backordered END), 0) FROM orders",
         [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let (units, backordered): (i64, i64) = conn.query_row(
-        "SELECT COALESCE(SUM(l.quantity), 0), COALESCE(SUM(l.backordered), 0) FROM order_lines l
-         JOIN orders o ON o.id = l.order_id WHERE l.removed = 0 AND l.item_id IS NOT NULL AND o.status != 'cancelled'",
+    let lines: i64 = conn.query_row(
+        "SELECT COALESCE(SUM((SELECT COUNT(*) FROM json_each(o.lines) j WHERE NOT COALESCE(j.value ->> 'rm', 0))), 0)
+         FROM orders o",
         [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| r.get(0),
     )?;
     let oversold: i64 =
         conn.query_row("SELECT COALESCE(SUM(MAX(committed - on_hand, 0)), 0) FROM stock_levels", [], |r| r.get(0))?;

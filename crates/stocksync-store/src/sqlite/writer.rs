@@ -94,10 +94,27 @@ type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
 
 struct Done {
     ok: bool,
+    /// The job failed with something other than a rejection: its partial
+    /// writes cannot be undone alone (it ran without a savepoint).
+    fatal: bool,
     reply: Reply,
 }
 
-type Job = Box<dyn FnOnce(&mut Session<'_>) -> Done + Send>;
+struct Job {
+    /// Run inside a savepoint, so that a failure undoes this job alone.
+    guarded: bool,
+    run: Box<dyn FnOnce(&mut Session<'_>) -> Done + Send>,
+}
+
+/// How a job is isolated from the others in its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// In a savepoint: any failure undoes this job alone.
+    Savepoint,
+    /// No savepoint, for hot paths whose every rejection comes before their
+    /// first write. A database error in such a job fails its whole batch.
+    RejectsBeforeWriting,
+}
 
 /// The handle to the writer thread.
 #[derive(Clone)]
@@ -124,16 +141,17 @@ impl Writer {
 
     /// Runs `f` in the writer's next transaction and returns its result
     /// once that transaction has committed.
-    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    pub async fn write<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Session<'_>) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |s| {
+        let run = Box::new(move |s: &mut Session<'_>| {
             let r = f(s);
             Done {
                 ok: r.is_ok(),
+                fatal: matches!(&r, Err(e) if !matches!(e, StoreError::Rejected(_))),
                 reply: Box::new(move |commit_error| {
                     let _ = tx.send(match commit_error {
                         Some(e) => Err(StoreError::Commit(e.to_owned())),
@@ -142,7 +160,7 @@ impl Writer {
                 }),
             }
         });
-        let mut job = Some(job);
+        let mut job = Some(Job { guarded: isolation == Isolation::Savepoint, run });
         loop {
             match self.queue.try_send(job.take().expect("job is present")) {
                 Ok(()) => break,
@@ -201,8 +219,17 @@ fn run_batch(
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     for job in jobs {
+        if !job.guarded {
+            let d = (job.run)(&mut Session { conn, st, now });
+            let fatal = d.fatal;
+            done.push(d);
+            if fatal {
+                return Err(StoreError::Internal("a job failed after writing; the batch is rolled back".into()));
+            }
+            continue;
+        }
         conn.prepare_cached("SAVEPOINT job")?.execute([])?;
-        let d = job(&mut Session { conn, st, now });
+        let d = (job.run)(&mut Session { conn, st, now });
         if !d.ok {
             conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
             st.clear_caches();
@@ -215,9 +242,9 @@ fn run_batch(
     Ok(())
 }
 
-/// Appends to the push queue every item changed in this batch and every
-/// bundle containing one, in the batch's transaction: their listings, on
-/// every channel, may now show another quantity.
+/// Appends to the push queue one row naming every item changed in this
+/// batch and every bundle containing one, in the batch's transaction: their
+/// listings, on every channel, may now show another quantity.
 fn mark_outbox(conn: &Connection, st: &mut WriterState, now: Timestamp) -> Result<()> {
     if st.dirty_items.is_empty() {
         return Ok(());
@@ -229,9 +256,7 @@ fn mark_outbox(conn: &Connection, st: &mut WriterState, now: Timestamp) -> Resul
     }
     affected.sort_unstable();
     affected.dedup();
-    let mut mark = conn.prepare_cached("INSERT INTO push_queue (item_id, marked_at) VALUES (?1, ?2)")?;
-    for item in affected {
-        mark.execute((item.0, now.0))?;
-    }
+    let items = affected.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",");
+    conn.prepare_cached("INSERT INTO push_queue (marked_at, items) VALUES (?1, ?2)")?.execute((now.0, items))?;
     Ok(())
 }

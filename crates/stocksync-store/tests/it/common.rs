@@ -79,10 +79,12 @@ pub fn dump(conn: &Connection) -> Vec<String> {
     let queries = [
         "SELECT 'level', item_id, fc_id, on_hand, committed FROM stock_levels ORDER BY 2, 3",
         "SELECT 'order', channel_id, external_id, status, source_status, source_updated_at FROM orders ORDER BY 2, 3",
-        "SELECT 'line', o.external_id, l.line_id, l.channel_sku, l.item_id, l.parts, l.quantity, l.backordered, l.removed
-           FROM order_lines l JOIN orders o ON o.id = l.order_id ORDER BY 2, 3",
-        "SELECT 'alloc', o.external_id, l.line_id, a.fc_id, a.item_id, a.shipped, a.quantity FROM allocations a
-           JOIN order_lines l ON l.id = a.line_pk JOIN orders o ON o.id = a.order_id ORDER BY 2, 3, 4, 5, 6",
+        "SELECT 'line', o.external_id, j.value ->> 'id', j.value ->> 'cs', j.value ->> 'it', j.value ->> 'p',
+                j.value ->> 'q', j.value ->> 'bo', COALESCE(j.value ->> 'rm', 0)
+           FROM orders o, json_each(o.lines) j ORDER BY 2, 3",
+        "SELECT 'alloc', o.external_id, j.value ->> 'id', a.value ->> '$[0]', a.value ->> '$[1]', a.value ->> '$[3]',
+                a.value ->> '$[2]'
+           FROM orders o, json_each(o.lines) j, json_each(j.value, '$.a') a ORDER BY 2, 3, 4, 5, 6",
         "SELECT 'ledger', item_id, fc_id, COUNT(*), SUM(on_hand_delta), SUM(committed_delta) FROM movements GROUP BY 2, 3 ORDER BY 2, 3",
         "SELECT 'listing', channel_id, channel_sku, item_id FROM listings ORDER BY 2, 3",
     ];

@@ -58,12 +58,14 @@ fn store_state(conn: &rusqlite::Connection) -> BTreeSet<String> {
     let queries = [
         "SELECT 'level ' || item_id || ' ' || fc_id || ' ' || on_hand || ' ' || committed FROM stock_levels",
         "SELECT 'order ' || external_id || ' ' || status || ' ' || source_status FROM orders",
-        "SELECT 'line ' || o.external_id || ' ' || l.line_id || ' ' || COALESCE('Some(' || l.item_id || ')', 'None') || ' '
-                || l.quantity || ' ' || l.backordered || ' ' || CASE l.removed WHEN 1 THEN 'true' ELSE 'false' END
-         FROM order_lines l JOIN orders o ON o.id = l.order_id",
-        "SELECT 'alloc ' || o.external_id || ' ' || l.line_id || ' ' || a.fc_id || ' ' || a.item_id || ' '
-                || CASE a.shipped WHEN 1 THEN 'true' ELSE 'false' END || ' ' || a.quantity
-         FROM allocations a JOIN order_lines l ON l.id = a.line_pk JOIN orders o ON o.id = l.order_id",
+        "SELECT 'line ' || o.external_id || ' ' || (j.value ->> 'id') || ' '
+                || COALESCE('Some(' || (j.value ->> 'it') || ')', 'None') || ' ' || (j.value ->> 'q') || ' '
+                || (j.value ->> 'bo') || ' ' || CASE WHEN COALESCE(j.value ->> 'rm', 0) THEN 'true' ELSE 'false' END
+         FROM orders o, json_each(o.lines) j",
+        "SELECT 'alloc ' || o.external_id || ' ' || (j.value ->> 'id') || ' ' || (a.value ->> '$[0]') || ' '
+                || (a.value ->> '$[1]') || ' ' || CASE WHEN a.value ->> '$[3]' THEN 'true' ELSE 'false' END || ' '
+                || (a.value ->> '$[2]')
+         FROM orders o, json_each(o.lines) j, json_each(j.value, '$.a') a",
     ];
     let mut out = BTreeSet::new();
     for q in queries {
