@@ -464,10 +464,11 @@ fn ship_all<B: Books>(b: &mut B, o: &mut Order, cx: &Ctx<'_>) -> Result<(), B::E
 
 fn cancel_all<B: Books>(b: &mut B, o: &mut Order, cx: &Ctx<'_>, freed: &mut Freed) -> Result<(), B::Error> {
     let reference = o.reference();
-    let rules = ChannelRules { name: String::new(), import_orders: true, allow_split: true, fcs: Vec::new() };
     for line in &mut o.lines {
-        let units = line.allocated_units();
-        release(b, &reference, line, units, &rules, cx, freed, reason::RELEASED)?;
+        for fc in line.open_fcs() {
+            let units = line.units_at(fc);
+            release_at(b, &reference, line, fc, units, cx, freed, reason::RELEASED)?;
+        }
         if line.backordered > 0 {
             line.backordered = 0;
             line.dirty = true;

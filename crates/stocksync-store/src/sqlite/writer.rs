@@ -220,7 +220,7 @@ fn run_batch(
     conn.execute_batch("BEGIN IMMEDIATE")?;
     for job in jobs {
         if !job.guarded {
-            let d = (job.run)(&mut Session { conn, st, now });
+            let d = run_job(job, &mut Session { conn, st, now })?;
             let fatal = d.fatal;
             done.push(d);
             if fatal {
@@ -229,7 +229,7 @@ fn run_batch(
             continue;
         }
         conn.prepare_cached("SAVEPOINT job")?.execute([])?;
-        let d = (job.run)(&mut Session { conn, st, now });
+        let d = run_job(job, &mut Session { conn, st, now })?;
         if !d.ok {
             conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
             st.clear_caches();
@@ -240,6 +240,14 @@ fn run_batch(
     mark_outbox(conn, st, now)?;
     conn.execute_batch("COMMIT")?;
     Ok(())
+}
+
+/// Runs one job. A panic inside a job is a bug; it must not take the writer
+/// down with it, but whatever the job wrote cannot be trusted, so the whole
+/// batch is rolled back (the panicking job's caller sees its request dropped).
+fn run_job(job: Job, session: &mut Session<'_>) -> Result<Done> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(session)))
+        .map_err(|_| StoreError::Internal("a write job panicked; the batch is rolled back".into()))
 }
 
 /// Appends to the push queue one row naming every item changed in this

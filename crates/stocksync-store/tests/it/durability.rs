@@ -106,3 +106,12 @@ async fn check_reports_tampering() {
     let err = raw.execute("UPDATE stock_levels SET committed = 9", []).unwrap_err();
     assert!(err.to_string().contains("CHECK"), "the database refuses an oversold level: {err}");
 }
+
+#[tokio::test]
+async fn a_panicking_job_fails_alone_and_the_writer_lives_on() {
+    let db = TestDb::new();
+    let result = db.store.write(|_| -> stocksync_store::Result<()> { panic!("a bug in a job") }).await;
+    assert!(result.is_err(), "the caller learns its request failed");
+    fc(&db.store, "EAST", 1).await;
+    assert_eq!(db.store.fcs().await.unwrap().len(), 1, "later writes still commit");
+}
