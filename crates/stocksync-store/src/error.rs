@@ -1,5 +1,7 @@
 //! The store's one error type.
 
+use std::path::PathBuf;
+
 use stocksync_core::Rejection;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +17,11 @@ pub enum StoreError {
     /// The database URL is not one this build understands.
     #[error("unsupported database URL {0:?}: use sqlite://PATH")]
     BadUrl(String),
+    /// The database file does not exist and the caller asked not to create
+    /// it: a command that only inspects data (`check`) must not mistake a
+    /// typo in the path for a new, empty and therefore clean database.
+    #[error("no database at {}", .0.display())]
+    Missing(PathBuf),
     #[error("the store is shut down")]
     Closed,
     #[error("{0}")]

@@ -72,6 +72,24 @@ impl Store {
         Self::open_with_clock(url, system_clock())
     }
 
+    /// Opens the database at `url` as `open` does, but only if it already
+    /// exists: otherwise returns `StoreError::Missing` and creates nothing.
+    /// Commands that read what is there use this, so a mistyped path fails
+    /// instead of silently checking a brand-new empty database.
+    pub fn open_existing(url: &str) -> Result<Self> {
+        match DatabaseUrl::parse(url)? {
+            DatabaseUrl::Sqlite(path) => {
+                if !path
+                    .try_exists()
+                    .map_err(|e| StoreError::Internal(format!("cannot tell whether {} exists: {e}", path.display())))?
+                {
+                    return Err(StoreError::Missing(path));
+                }
+            }
+        }
+        Self::open(url)
+    }
+
     pub fn open_with_clock(url: &str, clock: Clock) -> Result<Self> {
         match DatabaseUrl::parse(url)? {
             DatabaseUrl::Sqlite(path) => {
@@ -262,6 +280,14 @@ impl Store {
     pub async fn order_id(&self, channel: ChannelId, external_id: &str) -> Result<Option<i64>> {
         let external_id = external_id.to_owned();
         self.read(move |c| read::order_id(c, channel.0, &external_id)).await
+    }
+
+    /// True when the database holds no fulfillment centers, items, channels
+    /// or orders. Every other table hangs off one of these, so this is what
+    /// "empty" means to a caller (the benches) that seeds its own catalog and
+    /// must not mix it with existing data.
+    pub async fn is_empty(&self) -> Result<bool> {
+        self.read(read::is_empty).await
     }
 
     pub async fn stats(&self) -> Result<OrderStats> {

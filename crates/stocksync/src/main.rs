@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Create the database if needed and apply pending migrations.
     Migrate,
-    /// Verify every invariant the database can show; exit 1 on any violation.
+    /// Verify every invariant the database can show; exit 1 on any violation, 2 if there is no database.
     Check,
     /// Run a benchmark; the last line of stdout is one JSON object.
     Bench {
@@ -66,7 +66,17 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            if is_configuration_error(&e) { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
+}
+
+/// Whether `e` comes from what the user asked for rather than from running
+/// it: a database URL this build cannot use, or a database that does not
+/// exist. These exit 2 like other usage and configuration errors, so scripts
+/// can tell "fix the invocation" apart from "the operation failed" (exit 1).
+fn is_configuration_error(e: &anyhow::Error) -> bool {
+    use stocksync_store::StoreError;
+    e.chain()
+        .any(|cause| matches!(cause.downcast_ref::<StoreError>(), Some(StoreError::BadUrl(_) | StoreError::Missing(_))))
 }

@@ -238,6 +238,20 @@ pub fn order_id(conn: &Connection, channel: i64, external_id: &str) -> Result<Op
         .optional()?)
 }
 
+/// True when there are no fulfillment centers, items, channels or orders:
+/// the tables every other row depends on, so none of them can hold data
+/// without one of these holding some too.
+pub fn is_empty(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM fulfillment_centers)
+            AND NOT EXISTS (SELECT 1 FROM items)
+            AND NOT EXISTS (SELECT 1 FROM channels)
+            AND NOT EXISTS (SELECT 1 FROM orders)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn stats(conn: &Connection) -> Result<OrderStats> {
     let (orders, units, backordered): (i64, i64, i64) = conn.query_row(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status != 'cancelled' THEN units END), 0),

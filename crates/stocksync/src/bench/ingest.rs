@@ -17,8 +17,11 @@ pub struct Args {
     orders: usize,
     #[arg(long, default_value_t = 100_000)]
     skus: usize,
-    /// Orders in flight at once.
-    #[arg(long, default_value_t = 512)]
+    /// Orders in flight at once. The default models a busy hub: a dozen
+    /// channel pollers each handing over pages of 100–250 orders, plus
+    /// webhooks arriving meanwhile, which puts a couple of thousand orders in
+    /// flight together.
+    #[arg(long, default_value_t = 2048)]
     concurrency: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,

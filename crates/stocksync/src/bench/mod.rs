@@ -9,7 +9,7 @@ mod ingest;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -70,7 +70,9 @@ pub async fn run(scenario: Scenario, config: &Config, url_given: bool) -> anyhow
 /// `--database-url` names one, which must then be empty.
 struct BenchDb {
     store: Store,
-    temp: Option<std::path::PathBuf>,
+    /// Declared after `store` so the store is dropped before the directory
+    /// holding its files is removed.
+    _temp: Option<TempDir>,
 }
 
 impl BenchDb {
@@ -78,24 +80,41 @@ impl BenchDb {
         let (url, temp) = if url_given {
             (config.database.url.clone(), None)
         } else {
-            let dir = std::env::temp_dir().join(format!("stocksync-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&dir)?;
-            (format!("sqlite://{}", dir.join("bench.db").display()), Some(dir))
+            let temp = TempDir::create()?;
+            (format!("sqlite://{}", temp.0.join("bench.db").display()), Some(temp))
         };
         eprintln!("bench: database {url}");
         let store = Store::open(&url).with_context(|| format!("opening {url}"))?;
-        if !store.fcs().await?.is_empty() {
+        if !store.is_empty().await? {
             bail!("{url} is not empty: a bench seeds its own catalog; give it a new file");
         }
-        Ok(Self { store, temp })
+        Ok(Self { store, _temp: temp })
     }
 }
 
-impl Drop for BenchDb {
+/// A bench's own directory under the system temporary directory, removed on
+/// drop (also when opening the database in it fails).
+#[derive(Debug)]
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// The name carries the pid and the current time in nanoseconds: a run
+    /// that was killed leaves its directory behind, and a later run that
+    /// happens to get the same pid must not open that leftover database and
+    /// refuse to run because it is not empty. The directory is created with
+    /// `create_dir`, not `create_dir_all`, so any clash is an error rather
+    /// than a silent reuse (and later removal) of another run's files.
+    fn create() -> anyhow::Result<Self> {
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!("stocksync-bench-{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for TempDir {
     fn drop(&mut self) {
-        if let Some(dir) = &self.temp {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

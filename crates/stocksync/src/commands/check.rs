@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use crate::config::Config;
 
 pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
-    let store = stocksync_store::Store::open(&config.database.url)?;
+    // Never create the database here: checking a freshly created empty file
+    // would report "clean" for a mistyped path.
+    let store = stocksync_store::Store::open_existing(&config.database.url)?;
     let violations = store.check().await?;
     for v in &violations {
         println!("{v}");

@@ -1,7 +1,12 @@
 //! Bench smoke tests: small sizes, so they finish in seconds in debug
 //! builds. Timings are never asserted (the machine is shared and noisy).
 
+use std::process::Stdio;
+
 use serde_json::Value;
+
+use stocksync_core::catalog::ItemDraft;
+use stocksync_store::Store;
 
 use crate::common::{Run, Sandbox, raw, seed_one_level};
 
@@ -140,4 +145,67 @@ fn bench_refuses_a_database_that_is_not_empty() {
         .query_row("SELECT COUNT(*) FROM fulfillment_centers", [], |r| r.get(0))
         .expect("count FCs");
     assert_eq!(fcs, 1);
+}
+
+#[test]
+fn bench_refuses_a_database_holding_only_an_item() {
+    let sb = Sandbox::new();
+    let url = sb.url("item-only.db");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    runtime.block_on(async {
+        let store = Store::open(&url).expect("open store");
+        store
+            .create_item(ItemDraft { sku: "SKU-1".into(), kind: "stock".into(), ..Default::default() }, "test")
+            .await
+            .expect("create item");
+        assert!(store.fcs().await.expect("list FCs").is_empty(), "the database should have no FCs");
+        assert!(!store.is_empty().await.expect("is_empty"), "a database with an item is not empty");
+    });
+
+    let run = sb.run(&["bench", "flash-sale", "--orders", "10", "--stock", "5", "--database-url", &url]);
+    run.expect_failure();
+    assert!(run.stderr.contains("not empty"), "{run}");
+    assert!(run.stdout.trim().is_empty(), "no report for a refused bench\n{run}");
+    let fcs: i64 = raw(&sb.path("item-only.db"))
+        .query_row("SELECT COUNT(*) FROM fulfillment_centers", [], |r| r.get(0))
+        .expect("count FCs");
+    assert_eq!(fcs, 0, "the refused bench must not seed anything");
+}
+
+#[test]
+fn bench_temporary_directory_is_not_named_by_the_pid_alone() {
+    let sb = Sandbox::new();
+    let child = sb
+        .cmd()
+        .args(["bench", "flash-sale", "--orders", "5", "--stock", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn stocksync");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("wait for stocksync");
+    let run = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    };
+    run.expect_code(0);
+    report(&run);
+    let url = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("bench: database "))
+        .unwrap_or_else(|| panic!("no database line\n{run}"));
+    let dir = std::path::Path::new(url.trim_start_matches("sqlite://"))
+        .parent()
+        .and_then(|d| d.file_name())
+        .unwrap_or_else(|| panic!("no directory in {url}"))
+        .to_string_lossy()
+        .into_owned();
+    // A killed run leaves its directory behind; a later run given the same
+    // pid must not land in it, so the pid alone cannot be the name.
+    assert_ne!(dir, format!("stocksync-bench-{pid}"), "{run}");
+    assert!(dir.starts_with("stocksync-bench-"), "{run}");
+    let left: Vec<_> = std::fs::read_dir(sb.path("tmp")).expect("sandbox tmp").collect();
+    assert!(left.is_empty(), "bench left {left:?} in its temporary directory");
 }

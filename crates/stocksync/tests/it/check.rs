@@ -1,5 +1,6 @@
-//! `check`: clean on a fresh database, exit 1 naming the invariant once the
-//! file has been tampered with.
+//! `check`: clean on a freshly migrated database, exit 1 naming the
+//! invariant once the file has been tampered with, exit 2 (creating nothing)
+//! when there is no database at all.
 
 use crate::common::{Sandbox, raw, seed_one_level};
 
@@ -8,9 +9,38 @@ const CLEAN: &str = "check: clean";
 #[test]
 fn check_on_a_fresh_database_is_clean() {
     let sb = Sandbox::new();
-    let run = sb.run(&["check", "--database-url", &sb.url("fresh.db")]);
+    let url = sb.url("fresh.db");
+    sb.run(&["migrate", "--database-url", &url]).expect_code(0);
+    let run = sb.run(&["check", "--database-url", &url]);
     run.expect_code(0);
     assert!(run.stdout.contains(CLEAN), "{run}");
+}
+
+#[test]
+fn check_on_a_missing_database_exits_2_and_creates_nothing() {
+    let sb = Sandbox::new();
+    let missing = sb.path("missing.db");
+    let run = sb.run(&["check", "--database-url", &sb.url("missing.db")]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("no database at"), "{run}");
+    assert!(run.stderr.contains(&missing.display().to_string()), "the error should name the path\n{run}");
+    assert!(!run.stdout.contains(CLEAN), "{run}");
+    let left: Vec<_> = std::fs::read_dir(sb.dir.path())
+        .expect("sandbox dir")
+        .map(|e| e.expect("dir entry").file_name())
+        .filter(|name| name != "tmp")
+        .collect();
+    assert!(left.is_empty(), "check created {left:?}");
+}
+
+#[test]
+fn check_on_a_missing_relative_path_exits_2_and_creates_nothing() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["check", "--database-url", "sqlite://missing.db"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("missing.db"), "the error should name the path\n{run}");
+    assert!(!sb.path("missing.db").exists(), "check created the database\n{run}");
+    assert!(!sb.path("missing.db-wal").exists() && !sb.path("missing.db-shm").exists(), "{run}");
 }
 
 #[test]

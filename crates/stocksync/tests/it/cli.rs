@@ -30,8 +30,21 @@ fn migrate_creates_a_new_database_then_reports_it_up_to_date() {
 fn migrate_rejects_a_url_it_does_not_understand() {
     let sb = Sandbox::new();
     let run = sb.run(&["migrate", "--database-url", "mysql://x"]);
-    run.expect_failure();
+    run.expect_code(2);
     assert!(run.stderr.contains("mysql://x"), "the error should name the URL\n{run}");
+}
+
+#[test]
+fn an_unsupported_url_is_a_usage_error_for_every_command() {
+    let sb = Sandbox::new();
+    for args in [
+        &["check", "--database-url", "mysql://x"][..],
+        &["bench", "flash-sale", "--orders", "10", "--stock", "5", "--database-url", "mysql://x"],
+    ] {
+        let run = sb.run(args);
+        run.expect_code(2);
+        assert!(run.stderr.contains("mysql://x"), "the error should name the URL\n{run}");
+    }
 }
 
 #[test]
