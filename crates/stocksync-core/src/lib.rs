@@ -1,5 +1,6 @@
 //! The stocksync domain, pure: no IO, no async, no SQL, no HTTP, no serde.
 //!
+//! - `auth`: API roles and token names.
 //! - `values`: validated newtypes (`Sku`, `FcCode`, `Quantity`) and ids.
 //! - `time`: instants and their RFC 3339 text; the clock is passed in.
 //! - `catalog`: items, bundles and aliases, and the rules a catalog keeps.
@@ -14,6 +15,7 @@
 //! - `error`: `Rejection` and `FieldError`.
 
 pub mod allocation;
+pub mod auth;
 pub mod books;
 pub mod catalog;
 pub mod channel;

@@ -16,6 +16,7 @@ pub mod views;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use stocksync_core::auth::Role;
 use stocksync_core::catalog::{FcSpec, ItemDraft};
 use stocksync_core::order::IncomingOrder;
 use stocksync_core::workflow::{self, Ctx, ImportOutcome, StockTarget};
@@ -292,6 +293,39 @@ impl Store {
 
     pub async fn stats(&self) -> Result<OrderStats> {
         self.read(read::stats).await
+    }
+
+    /// Stores a new API token (only its hash is kept).
+    pub async fn create_token(&self, name: &str, role: Role, secret: &str) -> Result<()> {
+        let (name, secret) = (name.to_owned(), secret.to_owned());
+        self.write(move |s| s.create_token(&name, role, &secret)).await
+    }
+
+    /// Makes `name` a token with this role and secret, replacing any token
+    /// of that name (the bootstrap token).
+    pub async fn put_token(&self, name: &str, role: Role, secret: &str) -> Result<()> {
+        let (name, secret) = (name.to_owned(), secret.to_owned());
+        self.write(move |s| s.put_token(&name, role, &secret)).await
+    }
+
+    pub async fn delete_token(&self, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |s| s.delete_token(&name)).await
+    }
+
+    pub async fn touch_token(&self, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |s| s.touch_token(&name)).await
+    }
+
+    /// The token whose secret this is, if any.
+    pub async fn authenticate(&self, secret: &str) -> Result<Option<views::TokenView>> {
+        let secret = secret.to_owned();
+        self.read(move |c| sqlite::tokens::authenticate(c, &secret)).await
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<views::TokenView>> {
+        self.read(sqlite::tokens::list).await
     }
 
     /// Every violation of the invariants the database can show (empty: clean).

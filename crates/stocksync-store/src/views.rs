@@ -120,3 +120,12 @@ pub struct OrderStats {
     /// Units committed beyond on-hand stock, summed over levels: must be 0.
     pub oversold_units: i64,
 }
+
+/// An API token, without its secret (which is never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenView {
+    pub name: String,
+    pub role: stocksync_core::auth::Role,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}

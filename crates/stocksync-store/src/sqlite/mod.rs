@@ -1,6 +1,7 @@
 //! The SQLite backend: one writer thread with group commit (`writer`), the
 //! `Books` of the workflow over SQL (`books`), catalog and channel commands
-//! (`catalog`), queries on separate reader connections (`read`), and the
+//! (`catalog`), API tokens stored hashed (`tokens`), queries on separate
+//! reader connections (`read`), and the
 //! invariant checks (`check`).
 
 pub mod books;
@@ -8,6 +9,7 @@ pub mod catalog;
 pub mod check;
 pub mod lines;
 pub mod read;
+pub mod tokens;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -5,3 +5,4 @@ mod concurrency;
 mod conformance;
 mod durability;
 mod replay;
+mod tokens;
