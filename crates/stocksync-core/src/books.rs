@@ -105,6 +105,8 @@ pub trait Books {
     fn next_backordered(&mut self, item: ItemId, after: Option<QueuePos>) -> Result<Option<QueuePos>, Self::Error>;
     /// Open orders with an unmapped line for `channel_sku` (on `channel`, or on any channel).
     fn unmapped_orders(&mut self, channel: Option<ChannelId>, channel_sku: &str) -> Result<Vec<OrderId>, Self::Error>;
-    /// Open orders with open allocations of `item` at `fc`, newest first.
+    /// Open orders with open allocations of `item` at `fc`, newest first
+    /// (by placed time, then id). It may also name open orders that no
+    /// longer hold any there; the workflow skips those.
     fn orders_holding(&mut self, item: ItemId, fc: FcId) -> Result<Vec<OrderId>, Self::Error>;
 }

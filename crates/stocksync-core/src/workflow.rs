@@ -674,6 +674,7 @@ fn correct<B: Books>(
             let Some(mut o) = b.load_order(id)? else { continue };
             let rules = b.channel_rules(o.channel)?;
             let reference = o.reference();
+            let mut gave_up = false;
             for i in (0..o.lines.len()).rev() {
                 let line = &mut o.lines[i];
                 let Some(per) = line.parts.iter().find(|p| p.item == item).map(|p| i64::from(p.per_unit)) else {
@@ -687,7 +688,12 @@ fn correct<B: Books>(
                 release_at(b, &reference, line, fc, units, cx, &mut freed, reason::CORRECTION)?;
                 line.backordered += units;
                 excess -= i64::from(units) * per;
+                gave_up = true;
                 o.new_trace.push(format!("counting correction: released {units} unit(s) of line {}", i + 1));
+            }
+            // `orders_holding` may name orders that no longer hold units here.
+            if !gave_up {
+                continue;
             }
             o.status = o.derived_status();
             o.updated_at = cx.at;

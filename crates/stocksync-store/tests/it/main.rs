@@ -3,6 +3,7 @@
 mod common;
 mod concurrency;
 mod conformance;
+mod corrections;
 mod durability;
 mod replay;
 mod tokens;
