@@ -22,23 +22,25 @@ async fn a_correction_leaves_orders_that_no_longer_hold_units_alone() {
     on_hand(s, "A", "EAST", 5).await;
     on_hand(s, "B", "EAST", 5).await;
     let ch = channel(s, "shop", true).await;
-    // O-1 once held A at EAST, then the channel changed its line to B.
-    s.import_order(order(ch, "O-1", 1, "A", 2), "t").await.unwrap();
-    let mut moved = order(ch, "O-1", 1, "B", 2);
-    moved.updated_at = Some(Timestamp(2));
+    // OLD holds 3 of A at EAST. NEW, placed later, once held A at EAST too,
+    // then the channel changed its line to B: the ledger still links NEW to A.
+    s.import_order(order(ch, "OLD", 1, "A", 3), "t").await.unwrap();
+    s.import_order(order(ch, "NEW", 5, "A", 2), "t").await.unwrap();
+    let mut moved = order(ch, "NEW", 5, "B", 2);
+    moved.updated_at = Some(Timestamp(6));
     s.import_order(moved, "t").await.unwrap();
-    s.import_order(order(ch, "O-2", 3, "A", 3), "t").await.unwrap();
-    let before = s.order(1).await.unwrap().unwrap();
+    let before = s.order(2).await.unwrap().unwrap();
     assert_eq!(before.lines[0].sku.as_deref(), Some("B"));
 
-    // A count finds only 1 unit of A at EAST: O-2 (3 held) gives 2 back.
+    // A count finds only 1 unit of A at EAST. Newest first: NEW holds none
+    // and is left alone; OLD gives 2 back.
     s.set_stock("A", "EAST", StockTarget::OnHand(1), Some("count"), "t").await.unwrap();
-    let after = s.order(1).await.unwrap().unwrap();
-    assert_eq!(after.updated_at, before.updated_at, "O-1 holds no A at EAST and is not touched");
+    let after = s.order(2).await.unwrap().unwrap();
+    assert_eq!(after.updated_at, before.updated_at, "NEW holds no A at EAST and is not touched");
     assert_eq!(after.trace, before.trace);
-    let o2 = s.order(2).await.unwrap().unwrap();
-    assert_eq!(o2.status, "backordered");
-    assert_eq!((o2.lines[0].backordered, o2.lines[0].allocations[0].quantity), (2, 1));
-    assert!(o2.trace.iter().any(|t| t.contains("counting correction: released 2 unit(s)")), "{:?}", o2.trace);
+    let old = s.order(1).await.unwrap().unwrap();
+    assert_eq!(old.status, "backordered");
+    assert_eq!((old.lines[0].backordered, old.lines[0].allocations[0].quantity), (2, 1));
+    assert!(old.trace.iter().any(|t| t.contains("counting correction: released 2 unit(s)")), "{:?}", old.trace);
     assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
 }
