@@ -278,11 +278,6 @@ impl Store {
         self.read(move |c| read::order(c, id)).await
     }
 
-    pub async fn order_id(&self, channel: ChannelId, external_id: &str) -> Result<Option<i64>> {
-        let external_id = external_id.to_owned();
-        self.read(move |c| read::order_id(c, channel.0, &external_id)).await
-    }
-
     /// True when the database holds no fulfillment centers, items, channels
     /// or orders. Every other table hangs off one of these, so this is what
     /// "empty" means to a caller (the benches) that seeds its own catalog and

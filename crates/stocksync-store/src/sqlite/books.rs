@@ -67,7 +67,11 @@ impl Session<'_> {
     /// The item a channel SKU names, with its SKU and kind, and whether a
     /// listing named it (rather than the SKU or an alias). Point lookups
     /// only: SQLite re-prepares a join like this one on every execution.
-    fn lookup_item(&mut self, channel: ChannelId, channel_sku: &str) -> Result<Option<(ItemId, String, String, bool)>> {
+    pub(crate) fn lookup_item(
+        &mut self,
+        channel: ChannelId,
+        channel_sku: &str,
+    ) -> Result<Option<(ItemId, String, String, bool)>> {
         let listed: Option<Option<i64>> = self
             .conn
             .prepare_cached("SELECT item_id FROM listings WHERE channel_id = ?1 AND channel_sku = ?2")?

@@ -290,23 +290,11 @@ impl Session<'_> {
         if !exists {
             return Err(StoreError::not_found(format!("no channel {}", channel.0)));
         }
+        // Without an explicit SKU, the channel SKU names the item as an order
+        // line's would: by SKU, else by alias.
         let item = match item {
             Some(i) => Some(i),
-            None => {
-                let by_sku: Option<i64> = self
-                    .conn
-                    .prepare_cached("SELECT id FROM items WHERE sku = ?1")?
-                    .query_row([channel_sku.as_str()], |r| r.get(0))
-                    .optional()?;
-                match by_sku {
-                    Some(i) => Some(i),
-                    None => self
-                        .conn
-                        .prepare_cached("SELECT item_id FROM aliases WHERE alias = ?1")?
-                        .query_row([channel_sku.as_str()], |r| r.get(0))
-                        .optional()?,
-                }
-            }
+            None => self.lookup_item(channel, channel_sku.as_str())?.map(|(id, ..)| id.0),
         };
         let inserted = self
             .conn

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 use stocksync_core::Timestamp;
 use stocksync_core::push::{PushOverrides, PushRules, buildable, pushed_quantity};
 
@@ -228,14 +228,6 @@ impl Names {
         self.fcs.insert(fc, f.clone());
         Ok(f)
     }
-}
-
-/// Order ids on a channel by external id.
-pub fn order_id(conn: &Connection, channel: i64, external_id: &str) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM orders WHERE channel_id = ?1 AND external_id = ?2")?
-        .query_row(params![channel, external_id], |r| r.get(0))
-        .optional()?)
 }
 
 /// True when there are no fulfillment centers, items, channels or orders:
