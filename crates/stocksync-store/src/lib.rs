@@ -10,6 +10,7 @@
 //! definition of what an operation does.
 
 pub mod error;
+mod resources;
 pub mod sqlite;
 pub mod views;
 
@@ -24,6 +25,8 @@ use stocksync_core::{ChannelId, ItemId, OrderId, Timestamp};
 
 pub use error::{Result, StoreError};
 pub use sqlite::catalog::{NewChannel, NewListing};
+pub use sqlite::edit::{ChannelEdit, ItemPatch};
+pub use sqlite::idempotency::IDEMPOTENCY_KEEP_MS;
 pub use sqlite::writer::{Clock, Isolation, Session};
 use sqlite::{Readers, read, writer::Writer};
 use views::{FcView, InventoryView, ItemView, OrderStats, OrderView};

@@ -129,3 +129,85 @@ pub struct TokenView {
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
 }
+
+/// An answer kept for an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// Hash of the request (method, path, body) that produced it.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// A channel with its settings; credentials are never read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelView {
+    pub id: i64,
+    pub name: String,
+    pub kind: stocksync_core::channel::ChannelKind,
+    pub base_url: Option<String>,
+    pub settings: stocksync_core::channel::ChannelSettings,
+    pub has_credentials: bool,
+    pub last_import_at: Option<Timestamp>,
+    pub last_import_error: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// A listing with the quantity it should show and its push state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingView {
+    pub channel: i64,
+    pub channel_sku: String,
+    pub sku: Option<String>,
+    pub external_id: Option<String>,
+    pub overrides: stocksync_core::push::PushOverrides,
+    pub quantity: Option<i64>,
+    pub last_pushed_quantity: Option<i64>,
+    pub last_pushed_at: Option<Timestamp>,
+    pub state: &'static str,
+}
+
+/// Filters of the order list; all optional, combined with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub channel: Option<i64>,
+    pub status: Option<String>,
+    pub fc: Option<String>,
+    pub sku: Option<String>,
+    pub placed_after: Option<Timestamp>,
+    pub placed_before: Option<Timestamp>,
+    /// Continue after this `(placed_at, id)`, newest first.
+    pub before: Option<(Timestamp, i64)>,
+}
+
+/// Filters of the level list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LevelFilter {
+    pub fc: Option<String>,
+    pub sku_prefix: Option<String>,
+    pub available_below: Option<i64>,
+    /// Continue after this `(sku, fc)`.
+    pub after: Option<(String, String)>,
+}
+
+/// Filters of the movement list, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MovementFilter {
+    pub sku: Option<String>,
+    pub fc: Option<String>,
+    pub order: Option<i64>,
+    pub after_id: Option<i64>,
+}
+
+/// One channel's import and push health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncStatusView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub import_orders: bool,
+    pub last_import_at: Option<Timestamp>,
+    pub last_import_error: Option<String>,
+    pub pending_pushes: i64,
+    pub failed_pushes: i64,
+}

@@ -1,9 +1,7 @@
 //! `stocksync`: the command-line entry point. Each subcommand lives in its
 //! own module under `commands/` or `bench/`.
 
-mod bench;
-mod commands;
-mod config;
+use stocksync::{bench, commands, config};
 
 use std::process::ExitCode;
 
@@ -28,6 +26,13 @@ enum Command {
     Migrate,
     /// Verify every invariant the database can show; exit 1 on any violation, 2 if there is no database.
     Check,
+    /// Serve the HTTP API (and, as they land, the workers and the web UI).
+    Serve(commands::serve::Args),
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: commands::token::Action,
+    },
     /// Run a benchmark; the last line of stdout is one JSON object.
     Bench {
         #[command(subcommand)]
@@ -58,6 +63,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Migrate => commands::migrate::run(&config),
             Command::Check => commands::check::run(&config).await,
+            Command::Serve(args) => commands::serve::run(&config, args).await,
+            Command::Token { action } => commands::token::run(&config, action).await,
             Command::Bench { scenario } => bench::run(scenario, &config, cli.database_url.is_some()).await,
             Command::Config { action } => commands::config::run(action),
         }

@@ -177,3 +177,16 @@ CREATE TABLE api_tokens (
     created_at    INTEGER NOT NULL,
     last_used_at  INTEGER
 );
+
+-- Answers to POSTs that carried an Idempotency-Key, replayed for a retry
+-- with the same key. `scope` is a hash of the caller's credential.
+CREATE TABLE idempotency_keys (
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    status       INTEGER NOT NULL,
+    body         BLOB NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);

@@ -13,7 +13,7 @@ use super::writer::Session;
 use crate::error::{Result, StoreError};
 
 /// The catalog as seen by validation, read from the open transaction.
-struct SqlCatalog<'a>(&'a Connection);
+pub(crate) struct SqlCatalog<'a>(pub(crate) &'a Connection);
 
 impl CatalogView for SqlCatalog<'_> {
     fn owner(&self, sku: &str) -> Option<SkuOwner> {
@@ -243,7 +243,7 @@ impl Session<'_> {
         Ok(id)
     }
 
-    fn fc_id_for_field(&mut self, field: &str, code: &str) -> Result<i64> {
+    pub(crate) fn fc_id_for_field(&mut self, field: &str, code: &str) -> Result<i64> {
         self.conn
             .prepare_cached("SELECT id FROM fulfillment_centers WHERE code = ?1")?
             .query_row([code], |r| r.get(0))

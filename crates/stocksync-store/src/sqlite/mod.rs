@@ -7,7 +7,10 @@
 pub mod books;
 pub mod catalog;
 pub mod check;
+pub mod edit;
+pub mod idempotency;
 pub mod lines;
+pub mod query;
 pub mod read;
 pub mod tokens;
 pub mod writer;

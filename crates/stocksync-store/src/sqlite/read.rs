@@ -50,6 +50,39 @@ fn available_by_fc(conn: &Connection, item: i64) -> Result<HashMap<i64, Counts>>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Every FC as `(id, code, active)`, by priority.
+pub(crate) fn all_fcs(conn: &Connection) -> Result<Vec<(i64, String, bool)>> {
+    Ok(conn
+        .prepare_cached("SELECT id, code, active FROM fulfillment_centers ORDER BY priority, code")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// An item's counts per FC id; for a bundle, buildable units.
+pub(crate) fn per_fc_counts(
+    conn: &Connection,
+    id: i64,
+    kind: &str,
+    fcs: &[(i64, String, bool)],
+) -> Result<HashMap<i64, Counts>> {
+    if kind == "stock" {
+        return available_by_fc(conn, id);
+    }
+    let comps: Vec<(i64, u32)> = conn
+        .prepare_cached("SELECT component_id, quantity FROM bundle_components WHERE bundle_id = ?1")?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let levels: Vec<(HashMap<i64, Counts>, u32)> =
+        comps.iter().map(|&(c, q)| Ok((available_by_fc(conn, c)?, q))).collect::<Result<_>>()?;
+    Ok(fcs
+        .iter()
+        .map(|(fc, _, _)| {
+            let n = buildable(levels.iter().map(|(l, q)| (l.get(fc).map_or(0, |c| c.available), *q)));
+            (*fc, Counts { on_hand: n, committed: 0, available: n })
+        })
+        .collect())
+}
+
 /// One item's stock per FC, and what each of its listings should show.
 pub fn inventory(conn: &Connection, sku: &str) -> Result<Option<InventoryView>> {
     let row: Option<(i64, String)> = conn
@@ -57,26 +90,8 @@ pub fn inventory(conn: &Connection, sku: &str) -> Result<Option<InventoryView>> 
         .query_row([sku], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((id, kind)) = row else { return Ok(None) };
-    let fcs: Vec<(i64, String, bool)> = conn
-        .prepare_cached("SELECT id, code, active FROM fulfillment_centers ORDER BY priority, code")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
-    let per_fc: HashMap<i64, Counts> = if kind == "stock" {
-        available_by_fc(conn, id)?
-    } else {
-        let comps: Vec<(i64, u32)> = conn
-            .prepare_cached("SELECT component_id, quantity FROM bundle_components WHERE bundle_id = ?1")?
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        let levels: Vec<(HashMap<i64, Counts>, u32)> =
-            comps.iter().map(|&(c, q)| Ok((available_by_fc(conn, c)?, q))).collect::<Result<_>>()?;
-        fcs.iter()
-            .map(|(fc, _, _)| {
-                let n = buildable(levels.iter().map(|(l, q)| (l.get(fc).map_or(0, |c| c.available), *q)));
-                (*fc, Counts { on_hand: n, committed: 0, available: n })
-            })
-            .collect()
-    };
+    let fcs = all_fcs(conn)?;
+    let per_fc = per_fc_counts(conn, id, &kind, &fcs)?;
     let levels: Vec<(String, Counts)> =
         fcs.iter().map(|(fc, code, _)| (code.clone(), per_fc.get(fc).copied().unwrap_or_default())).collect();
     let totals = levels.iter().fold(Counts::default(), |t, (_, c)| Counts {
@@ -88,7 +103,7 @@ pub fn inventory(conn: &Connection, sku: &str) -> Result<Option<InventoryView>> 
     Ok(Some(InventoryView { sku: sku.to_owned(), kind, totals, levels, listings }))
 }
 
-fn listing_quantities(
+pub(crate) fn listing_quantities(
     conn: &Connection,
     item: i64,
     fcs: &[(i64, String, bool)],
@@ -135,7 +150,7 @@ fn listing_quantities(
 }
 
 /// A channel's push rules and its FC set (`None`: all FCs).
-fn channel_push_rules(conn: &Connection, channel: i64) -> Result<(PushRules, Option<Vec<i64>>)> {
+pub(crate) fn channel_push_rules(conn: &Connection, channel: i64) -> Result<(PushRules, Option<Vec<i64>>)> {
     let (percent, min_threshold, max_visible, all_fcs): (u32, i64, Option<i64>, bool) = conn
         .prepare_cached("SELECT percent, min_threshold, max_visible, all_fcs FROM channels WHERE id = ?1")?
         .query_row([channel], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;

@@ -35,7 +35,7 @@ async fn tokens_are_found_by_secret_and_never_stored_in_clear() {
 #[tokio::test]
 async fn bad_and_duplicate_tokens_are_refused() {
     let db = TestDb::new();
-    let err = db.store.create_token("bad name", Role::Admin, "short").await.unwrap_err();
+    let err = db.store.create_token(" bad name", Role::Admin, "short").await.unwrap_err();
     let StoreError::Rejected(Rejection::Invalid(errors)) = err else { panic!("{err:?}") };
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["name", "token"]);

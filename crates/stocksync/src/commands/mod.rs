@@ -3,3 +3,5 @@
 pub mod check;
 pub mod config;
 pub mod migrate;
+pub mod serve;
+pub mod token;

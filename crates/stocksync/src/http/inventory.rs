@@ -1,0 +1,9 @@
+//! `/inventory`.
+
+use utoipa_axum::router::OpenApiRouter;
+
+use super::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}

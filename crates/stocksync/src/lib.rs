@@ -1,0 +1,11 @@
+//! The `stocksync` application: everything the binary wires together.
+//!
+//! - `config`: typed, layered settings.
+//! - `commands`: one module per CLI subcommand; `bench`: the benchmarks.
+//! - `http`: the JSON API of API.md (router, auth, idempotency, errors, OpenAPI).
+//! - `csv`: the bulk-upload and export formats of PRODUCT.md §6, streamed.
+
+pub mod bench;
+pub mod commands;
+pub mod config;
+pub mod http;
