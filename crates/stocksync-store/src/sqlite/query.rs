@@ -78,8 +78,10 @@ pub fn levels(conn: &Connection, f: &LevelFilter, limit: usize) -> Result<Vec<Le
 }
 
 pub fn channels(conn: &Connection) -> Result<Vec<ChannelView>> {
-    let ids: Vec<i64> =
-        conn.prepare_cached("SELECT id FROM channels ORDER BY id")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM channels ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         out.extend(channel(conn, id)?);
@@ -213,7 +215,9 @@ fn listing_rows(
             _ => None,
         };
         let unpushed: (Option<i64>, Option<i64>) = conn
-            .prepare_cached("SELECT last_pushed_quantity, last_pushed_at FROM listings WHERE channel_id = ?1 AND channel_sku = ?2")?
+            .prepare_cached(
+                "SELECT last_pushed_quantity, last_pushed_at FROM listings WHERE channel_id = ?1 AND channel_sku = ?2",
+            )?
             .query_row(rusqlite::params![channel, channel_sku], |r| Ok((r.get(0)?, r.get(1)?)))?;
         out.push(ListingView {
             channel,

@@ -73,7 +73,9 @@ async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<Fc>)> {
     caller.require(Role::Admin)?;
     let mut missing = Vec::new();
-    for (field, absent) in [("code", body.code.is_none()), ("name", body.name.is_none()), ("priority", body.priority.is_none())] {
+    for (field, absent) in
+        [("code", body.code.is_none()), ("name", body.name.is_none()), ("priority", body.priority.is_none())]
+    {
         if absent {
             missing.push(Detail::field(field, "is required"));
         }

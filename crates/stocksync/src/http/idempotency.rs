@@ -61,7 +61,10 @@ pub enum Outcome {
 /// The key of this request, if it has one, checked.
 pub fn key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(raw) = headers.get(HEADER) else { return Ok(None) };
-    let key = raw.to_str().ok().filter(|k| !k.is_empty() && k.len() <= KEY_MAX_CHARS && k.chars().all(|c| c.is_ascii_graphic()));
+    let key = raw
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= KEY_MAX_CHARS && k.chars().all(|c| c.is_ascii_graphic()));
     match key {
         Some(k) => Ok(Some(k.to_owned())),
         None => Err(ApiError::invalid_field(
@@ -120,8 +123,13 @@ pub async fn record(state: &AppState, claim: Claim, fingerprint: String, res: Re
     let status = res.status();
     let final_answer = status.is_success()
         || (status.is_client_error()
-            && ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::REQUEST_TIMEOUT, StatusCode::TOO_MANY_REQUESTS]
-                .contains(&status));
+            && ![
+                StatusCode::UNAUTHORIZED,
+                StatusCode::FORBIDDEN,
+                StatusCode::REQUEST_TIMEOUT,
+                StatusCode::TOO_MANY_REQUESTS,
+            ]
+            .contains(&status));
     if !final_answer {
         return res;
     }

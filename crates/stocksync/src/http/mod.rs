@@ -18,6 +18,7 @@ mod fcs;
 pub mod idempotency;
 mod inventory;
 mod items;
+mod listings;
 mod movements;
 pub mod openapi;
 pub mod ops;
@@ -61,6 +62,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(items::routes())
         .merge(inventory::routes())
         .merge(channels::routes())
+        .merge(listings::routes())
         .merge(orders::routes())
         .merge(tokens::routes())
         .merge(movements::routes())
@@ -83,7 +85,11 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .fallback(|| async { ApiError::not_found("no such resource; see /api/v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new_status(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this resource does not accept that method")
+            ApiError::new_status(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this resource does not accept that method",
+            )
         })
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(DefaultBodyLimit::max(extract::JSON_BODY_MAX_BYTES))
