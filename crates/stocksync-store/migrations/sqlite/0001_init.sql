@@ -56,10 +56,26 @@ CREATE TABLE movements (
     reference        TEXT NOT NULL DEFAULT '',
     actor            TEXT NOT NULL
 );
-CREATE INDEX movements_by_level ON movements (item_id, fc_id);
+-- The ledger has no index of its own: an index by level costs a random
+-- B-tree insert per movement on the ingest path (~10%, bench ingest).
+-- Instead the writer indexes it in batches, about once a second
+-- (`movement_index`, sorted inserts that touch each page once per batch),
+-- and queries read that index plus the short unindexed tail
+-- (ids above `movement_index_state.indexed_upto`).
+CREATE TABLE movement_index (
+    item_id      INTEGER NOT NULL,
+    fc_id        INTEGER NOT NULL,
+    movement_id  INTEGER NOT NULL,
+    PRIMARY KEY (item_id, fc_id, movement_id)
+) WITHOUT ROWID;
+CREATE TABLE movement_index_state (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    indexed_upto  INTEGER NOT NULL
+);
+INSERT INTO movement_index_state (id, indexed_upto) VALUES (1, 0);
 -- No index on `reference`: no query needs one yet, and on the ingest path it
 -- cost ~12% (bench ingest, interleaved A/B). Listing an order's movements
--- (API `?order=`) should find them through the order rather than add it back.
+-- (API `?order=`) finds them through the levels the order touched.
 CREATE TRIGGER movements_no_update BEFORE UPDATE ON movements
     BEGIN SELECT RAISE(ABORT, 'movements are append-only'); END;
 CREATE TRIGGER movements_no_delete BEFORE DELETE ON movements

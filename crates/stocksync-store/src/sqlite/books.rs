@@ -497,15 +497,19 @@ impl Books for Session<'_> {
     }
 
     /// Open orders that allocated `item` at `fc`, found through the ledger
-    /// (allocations live inside their orders). It may include orders that
-    /// since released those units; the workflow skips them. The scan covers
-    /// that level's movement history: fine for a counting correction, a
-    /// rare manual act, and it keeps an index off the ingest path.
+    /// (allocations live inside their orders): the level's indexed
+    /// movements plus the unindexed tail. It may include orders that since
+    /// released those units; the workflow skips them. A counting correction
+    /// is a rare manual act, so reading the level's history is fine.
     fn orders_holding(&mut self, item: ItemId, fc: FcId) -> Result<Vec<OrderId>> {
         self.order_ids(
             "SELECT o.id FROM orders o WHERE o.id IN
                (SELECT CAST(substr(m.reference, 7) AS INTEGER) FROM movements m
-                WHERE m.item_id = ?1 AND m.fc_id = ?2 AND m.committed_delta > 0 AND m.reference LIKE 'order:%')
+                WHERE m.id IN (SELECT movement_id FROM movement_index WHERE item_id = ?1 AND fc_id = ?2
+                               UNION ALL
+                               SELECT id FROM movements
+                               WHERE id > (SELECT indexed_upto FROM movement_index_state) AND item_id = ?1 AND fc_id = ?2)
+                  AND m.committed_delta > 0 AND m.reference LIKE 'order:%')
              AND o.status NOT IN ('shipped', 'cancelled')
              ORDER BY o.placed_at DESC, o.id DESC",
             [item.0, fc.0],

@@ -48,6 +48,16 @@ pub fn check(conn: &Connection) -> Result<Vec<String>> {
                       SUM(committed_delta) OVER (PARTITION BY item_id, fc_id ORDER BY id) AS c FROM movements)
          WHERE oh != on_hand_after OR c != committed_after",
     )?;
+    run(
+        "movement index",
+        "SELECT 'movement ' || m.id || ' is indexed under item ' || x.item_id || ', FC ' || x.fc_id
+         FROM movement_index x JOIN movements m ON m.id = x.movement_id
+         WHERE m.item_id != x.item_id OR m.fc_id != x.fc_id
+         UNION ALL
+         SELECT 'movement ' || m.id || ' is below the indexed mark but not in the index' FROM movements m
+         WHERE m.id <= (SELECT indexed_upto FROM movement_index_state)
+           AND NOT EXISTS (SELECT 1 FROM movement_index x WHERE x.item_id = m.item_id AND x.fc_id = m.fc_id AND x.movement_id = m.id)",
+    )?;
     out.extend(check_lines(conn)?);
     Ok(out)
 }

@@ -286,41 +286,78 @@ pub fn orders(conn: &Connection, f: &OrderFilter, limit: usize) -> Result<Vec<Or
     Ok(out)
 }
 
-/// Movements matching `f`, oldest first.
+/// Movements matching `f`, oldest first. A filter by SKU or order reads the
+/// movement index (plus its unindexed tail) for the items involved; by FC
+/// alone it walks the ledger in id order until the page is full.
 pub fn movements(conn: &Connection, f: &MovementFilter, limit: usize) -> Result<Vec<MovementView>> {
-    let item = match &f.sku {
-        Some(sku) => match conn
-            .prepare_cached("SELECT id FROM items WHERE sku = ?1")?
-            .query_row([sku], |r| r.get::<_, i64>(0))
-            .optional()?
-        {
-            Some(id) => Some(id),
-            None => return Ok(Vec::new()),
-        },
-        None => None,
+    let id_of = |sql: &str, key: &str| -> Result<Option<i64>> {
+        Ok(conn.prepare_cached(sql)?.query_row([key], |r| r.get::<_, i64>(0)).optional()?)
     };
     let fc = match &f.fc {
-        Some(code) => match conn
-            .prepare_cached("SELECT id FROM fulfillment_centers WHERE code = ?1")?
-            .query_row([code], |r| r.get::<_, i64>(0))
-            .optional()?
-        {
+        Some(code) => match id_of("SELECT id FROM fulfillment_centers WHERE code = ?1", code)? {
             Some(id) => Some(id),
             None => return Ok(Vec::new()),
         },
         None => None,
     };
-    let reference = f.order.map(|o| format!("order:{o}"));
+    let mut items: Option<Vec<i64>> = None;
+    if let Some(sku) = &f.sku {
+        match id_of("SELECT id FROM items WHERE sku = ?1", sku)? {
+            Some(id) => items = Some(vec![id]),
+            None => return Ok(Vec::new()),
+        }
+    }
+    if let Some(order) = f.order {
+        let text: Option<String> = conn
+            .prepare_cached("SELECT lines FROM orders WHERE id = ?1")?
+            .query_row([order], |r| r.get(0))
+            .optional()?;
+        let Some(text) = text else { return Ok(Vec::new()) };
+        let mut touched: Vec<i64> = super::lines::decode(order, &text)?
+            .iter()
+            .flat_map(|l| l.parts.iter().map(|p| p.0).chain(l.allocs.iter().map(|a| a.1)))
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        items = Some(match items {
+            Some(only) => touched.into_iter().filter(|i| only.contains(i)).collect(),
+            None => touched,
+        });
+    }
+    let after = f.after_id.unwrap_or(0);
+    let mut args: Vec<Value> = vec![after.into()];
+    let mut sql = String::from(
+        "SELECT m.id, m.at, i.sku, f.code, m.on_hand_delta, m.committed_delta, m.on_hand_after, m.committed_after,
+                m.reason, m.reference, m.actor
+         FROM movements m JOIN items i ON i.id = m.item_id JOIN fulfillment_centers f ON f.id = m.fc_id
+         WHERE m.id > ?1",
+    );
+    if let Some(items) = &items {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = items.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let fc_clause = if fc.is_some() { " AND fc_id = ?2" } else { "" };
+        sql.push_str(&format!(
+            " AND m.id IN (SELECT movement_id FROM movement_index WHERE item_id IN ({list}){fc_clause} AND movement_id > ?1
+                           UNION ALL
+                           SELECT id FROM movements WHERE id > MAX(?1, (SELECT indexed_upto FROM movement_index_state))
+                             AND item_id IN ({list}){fc_clause})"
+        ));
+    }
+    if let Some(fc) = fc {
+        args.push(fc.into());
+        sql.push_str(" AND m.fc_id = ?2");
+    }
+    if let Some(order) = f.order {
+        args.push(format!("order:{order}").into());
+        sql.push_str(&format!(" AND m.reference = ?{}", args.len()));
+    }
+    args.push((limit as i64).into());
+    sql.push_str(&format!(" ORDER BY m.id LIMIT ?{}", args.len()));
     Ok(conn
-        .prepare_cached(
-            "SELECT m.id, m.at, i.sku, f.code, m.on_hand_delta, m.committed_delta, m.on_hand_after, m.committed_after,
-                    m.reason, m.reference, m.actor
-             FROM movements m JOIN items i ON i.id = m.item_id JOIN fulfillment_centers f ON f.id = m.fc_id
-             WHERE m.id > ?1 AND (?2 IS NULL OR m.item_id = ?2) AND (?3 IS NULL OR m.fc_id = ?3)
-               AND (?4 IS NULL OR m.reference = ?4)
-             ORDER BY m.id LIMIT ?5",
-        )?
-        .query_map(rusqlite::params![f.after_id.unwrap_or(0), item, fc, reference, limit as i64], |r| {
+        .prepare(&sql)?
+        .query_map(params_from_iter(args), |r| {
             Ok(MovementView {
                 id: r.get(0)?,
                 at: Timestamp(r.get(1)?),

@@ -28,6 +28,11 @@ pub const QUEUE_MAX: usize = 65_536;
 /// (each entry is ~40 bytes; 2 M entries ≈ 80 MB).
 const LEVEL_CACHE_MAX: usize = 2_000_000;
 
+/// How often the writer indexes new movements, in milliseconds. Each run
+/// sorts about this much ledger by level and inserts it in order, touching
+/// each index page once; queries scan at most this much unindexed tail.
+const MOVEMENT_INDEX_INTERVAL_MS: i64 = 1000;
+
 /// The clock, injected so that tests and simulations control time.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
@@ -46,6 +51,8 @@ pub struct WriterState {
     pub(crate) fcs: HashMap<String, FcRef>,
     /// Items whose listings must be marked for a push before COMMIT.
     pub(crate) dirty_items: HashSet<ItemId>,
+    /// When the movement index last caught up (writer clock, ms).
+    movements_indexed_at: i64,
 }
 
 impl std::fmt::Debug for WriterState {
@@ -238,6 +245,10 @@ fn run_batch(
         done.push(d);
     }
     mark_outbox(conn, st, now)?;
+    if now.0 - st.movements_indexed_at >= MOVEMENT_INDEX_INTERVAL_MS {
+        index_movements(conn)?;
+        st.movements_indexed_at = now.0;
+    }
     conn.execute_batch("COMMIT")?;
     Ok(())
 }
@@ -248,6 +259,23 @@ fn run_batch(
 fn run_job(job: Job, session: &mut Session<'_>) -> Result<Done> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(session)))
         .map_err(|_| StoreError::Internal("a write job panicked; the batch is rolled back".into()))
+}
+
+/// Adds every movement not yet in `movement_index` to it, sorted by level
+/// so that each index page is written once, and advances the mark.
+pub(crate) fn index_movements(conn: &Connection) -> Result<()> {
+    let upto: i64 = conn
+        .prepare_cached("SELECT indexed_upto FROM movement_index_state WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    let last: Option<i64> = conn.prepare_cached("SELECT MAX(id) FROM movements")?.query_row([], |r| r.get(0))?;
+    let Some(last) = last.filter(|&l| l > upto) else { return Ok(()) };
+    conn.prepare_cached(
+        "INSERT INTO movement_index (item_id, fc_id, movement_id)
+         SELECT item_id, fc_id, id FROM movements WHERE id > ?1 AND id <= ?2 ORDER BY item_id, fc_id, id",
+    )?
+    .execute([upto, last])?;
+    conn.prepare_cached("UPDATE movement_index_state SET indexed_upto = ?1 WHERE id = 1")?.execute([last])?;
+    Ok(())
 }
 
 /// Appends to the push queue one row naming every item changed in this

@@ -44,3 +44,43 @@ async fn a_correction_leaves_orders_that_no_longer_hold_units_alone() {
     assert!(old.trace.iter().any(|t| t.contains("counting correction: released 2 unit(s)")), "{:?}", old.trace);
     assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
 }
+
+/// The ledger is indexed in batches about once a second; corrections and
+/// movement queries must see indexed movements and the unindexed tail alike.
+#[tokio::test]
+async fn corrections_and_queries_see_indexed_and_unindexed_movements() {
+    let (clock, now) = fixed_clock(1_795_000_000_000);
+    let db = TestDb::with_clock(clock);
+    let s = &db.store;
+    fc(s, "EAST", 1).await;
+    stock_item(s, "A").await;
+    on_hand(s, "A", "EAST", 10).await;
+    let ch = channel(s, "shop", true).await;
+    s.import_order(order(ch, "OLD", 1, "A", 4), "t").await.unwrap();
+    // A second later the next transaction indexes everything so far.
+    now.fetch_add(2_000, std::sync::atomic::Ordering::SeqCst);
+    s.import_order(order(ch, "MID", 2, "A", 3), "t").await.unwrap();
+    s.import_order(order(ch, "NEW", 3, "A", 2), "t").await.unwrap();
+    let indexed: i64 = db.raw().query_row("SELECT COUNT(*) FROM movement_index", [], |r| r.get(0)).unwrap();
+    assert!(indexed >= 2, "the first movements are indexed: {indexed}");
+
+    let filter = stocksync_store::views::MovementFilter { sku: Some("A".into()), ..Default::default() };
+    let all = s.movements(filter, 100).await.unwrap();
+    let refs: Vec<&str> = all.iter().map(|m| m.reference.as_str()).collect();
+    assert_eq!(all.len(), 4, "the stock set and three allocations: {refs:?}");
+    let by_order = stocksync_store::views::MovementFilter { order: Some(1), ..Default::default() };
+    assert_eq!(s.movements(by_order, 100).await.unwrap().len(), 1, "OLD's allocation, found through the index");
+
+    // Only 4 units are really there: NEW (tail) and MID (tail) give theirs back first, then OLD.
+    s.set_stock("A", "EAST", StockTarget::OnHand(4), Some("count"), "t").await.unwrap();
+    let status = |id| async move { s.order(id).await.unwrap().unwrap().status };
+    assert_eq!(
+        (status(1).await, status(2).await, status(3).await),
+        ("allocated".into(), "backordered".into(), "backordered".into())
+    );
+    // And once everything is indexed, the same holds for a second correction.
+    now.fetch_add(2_000, std::sync::atomic::Ordering::SeqCst);
+    s.set_stock("A", "EAST", StockTarget::OnHand(2), Some("count"), "t").await.unwrap();
+    assert_eq!(s.order(1).await.unwrap().unwrap().lines[0].backordered, 2);
+    assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
+}
