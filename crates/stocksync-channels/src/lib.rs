@@ -1,5 +1,28 @@
-//! Marketplace connectors and their simulators (eBay, Shopify, Amazon, Etsy,
-//! WooCommerce, Walmart, and `api` channels). This crate never touches the
-//! database: connectors turn channel APIs into `stocksync_core` values and
-//! back. It is empty until the channel-sync work lands; the crate exists now
-//! so that the workspace has its final shape (core → {store, channels} → app).
+//! Marketplace connectors and their simulators. This crate never touches the
+//! database: connectors turn channel APIs into plain values and back, and
+//! the application's workers decide what to store.
+//!
+//! - `model`: what a connector returns and accepts (orders, listings, pushes, errors).
+//! - `http`: the shared client layer: timeouts, retries with backoff and
+//!   jitter, a per-channel rate limiter, obedience to 429 and `Retry-After`.
+//! - `connector`: `Connector`, one variant per channel kind, and its operations.
+//! - `api`, `ebay`, `shopify`: one module per connector.
+//! - `sim`: simulated marketplaces serving the official shapes, with faults on demand.
+//! - `signing`: HMAC signatures of pushes and webhooks.
+
+pub mod api;
+pub mod connector;
+pub mod http;
+pub mod model;
+pub mod signing;
+pub mod sim;
+
+pub use connector::Connector;
+pub use model::{ChannelConfig, ChannelError, PushEntry, PushResult, RemoteLine, RemoteListing, RemoteOrder};
+
+/// Installs the process-wide TLS crypto provider (ring) once. reqwest is
+/// built without a provider of its own to keep aws-lc's C build out.
+pub fn install_tls_provider() {
+    // Fails only when a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,148 @@
+//! The HTTP client layer every connector shares: a timeout per request,
+//! retries with exponential backoff and jitter on timeouts, dropped
+//! connections and 5xx, a per-channel rate limiter seeded from the API's
+//! published limits, and obedience to 429 with `Retry-After`.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::{RequestBuilder, Response, StatusCode};
+
+use crate::model::{ChannelError, ErrorKind};
+
+/// A channel's published request budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Sustained requests per second.
+    pub per_second: u32,
+    /// Requests allowed at once after a quiet period.
+    pub burst: u32,
+}
+
+/// How hard to try one call.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts after the first.
+    pub retries: usize,
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+    /// Per attempt: a marketplace that takes longer is treated as down.
+    pub timeout: Duration,
+    /// A `Retry-After` longer than this is not waited out inside the call:
+    /// the error goes back to the worker, which reschedules the work.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            retries: 4,
+            min_delay: Duration::from_millis(50),
+            max_delay: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A client for one channel. Cheap to clone; clones share the rate limiter.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    limiter: Arc<DefaultDirectRateLimiter>,
+    policy: RetryPolicy,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient").field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    pub fn new(limits: Limits, policy: RetryPolicy) -> Result<Self, ChannelError> {
+        crate::install_tls_provider();
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ChannelError::permanent(format!("cannot build an HTTP client: {e}")))?;
+        let per_second = NonZeroU32::new(limits.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let limiter = Arc::new(RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)));
+        Ok(Self { client, limiter, policy })
+    }
+
+    /// Sends the request `build` makes, retrying what is worth retrying.
+    /// Returns the response for any status below 500 other than 429: the
+    /// connector reads documented error bodies itself (see `check_status`).
+    pub async fn send<F>(&self, build: F) -> Result<Response, ChannelError>
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
+        let max_after = self.policy.max_retry_after;
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.policy.min_delay)
+            .with_max_delay(self.policy.max_delay)
+            .with_max_times(self.policy.retries)
+            .with_jitter();
+        (|| self.once(&build))
+            .retry(backoff)
+            .when(ChannelError::is_retryable)
+            .adjust(move |e: &ChannelError, planned| match e.kind {
+                ErrorKind::Throttled(Some(after)) if after > max_after => None,
+                ErrorKind::Throttled(Some(after)) => planned.map(|p| p.max(after)),
+                _ => planned,
+            })
+            .await
+    }
+
+    async fn once<F>(&self, build: &F) -> Result<Response, ChannelError>
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
+        self.limiter.until_ready().await;
+        let res = build(&self.client).timeout(self.policy.timeout).send().await.map_err(|e| {
+            if e.is_timeout() {
+                ChannelError::transient(format!("timed out: {e}"))
+            } else {
+                ChannelError::transient(format!("request failed: {e}"))
+            }
+        })?;
+        let status = res.status();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let after = retry_after(&res);
+            return Err(ChannelError::throttled(after, format!("429 from {}", res.url().path())));
+        }
+        if status.is_server_error() {
+            return Err(ChannelError::transient(format!("{status} from {}", res.url().path())));
+        }
+        Ok(res)
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by marketplaces).
+pub fn retry_after(res: &Response) -> Option<Duration> {
+    let raw = res.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    raw.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+}
+
+/// A permanent error for a 4xx, naming the status and the start of the body.
+pub async fn check_status(res: Response) -> Result<Response, ChannelError> {
+    if res.status().is_success() {
+        return Ok(res);
+    }
+    let status = res.status();
+    let body = res.text().await.unwrap_or_default();
+    let snippet: String = body.chars().take(300).collect();
+    Err(ChannelError::permanent(format!("{status}: {snippet}")))
+}
+
+/// Reads a JSON body, calling anything else a bad response.
+pub async fn json<T: serde::de::DeserializeOwned>(res: Response) -> Result<T, ChannelError> {
+    let bytes = res.bytes().await.map_err(|e| ChannelError::transient(format!("reading the body: {e}")))?;
+    serde_json::from_slice(&bytes).map_err(|e| ChannelError::bad_response(format!("unexpected body: {e}")))
+}

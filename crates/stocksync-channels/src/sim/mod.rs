@@ -1,0 +1,47 @@
+//! Simulated marketplaces for tests, benchmarks and `stocksync demo`. Each
+//! keeps its own orders and listing quantities, serves the official shapes,
+//! and injects faults on demand (`POST /_sim/faults`) or by seed.
+//!
+//! - `faults`: the fault menu and the middleware that applies it.
+//! - `api`: a receiver of `api`-channel quantity pushes.
+
+pub mod api;
+pub mod faults;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use faults::{FaultInjector, Faults};
+
+/// A simulator serving on a loopback port until dropped.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves `router` on `listen` (port 0: any free port).
+pub async fn spawn(router: Router, listen: &str) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "simulator stopped");
+        }
+    });
+    Ok(Running { addr, task })
+}

@@ -1,0 +1,3 @@
+//! Integration tests for the connectors against their simulators.
+
+mod api_push;
