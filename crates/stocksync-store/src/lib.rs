@@ -12,6 +12,7 @@
 pub mod error;
 mod resources;
 pub mod sqlite;
+mod sync;
 pub mod views;
 
 use std::path::PathBuf;
@@ -27,8 +28,10 @@ pub use error::{Result, StoreError};
 pub use sqlite::catalog::{NewChannel, NewListing};
 pub use sqlite::edit::{ChannelEdit, ItemPatch};
 pub use sqlite::idempotency::IDEMPOTENCY_KEEP_MS;
+pub use sqlite::push::{DuePush, PushAnswer, Taken};
 pub use sqlite::writer::{Clock, Isolation, Session};
 use sqlite::{Readers, read, writer::Writer};
+pub use sync::ImportReport;
 use views::{FcView, InventoryView, ItemView, OrderStats, OrderView};
 
 /// The system clock.

@@ -26,6 +26,10 @@ enum Command {
     Migrate,
     /// Verify every invariant the database can show; exit 1 on any violation, 2 if there is no database.
     Check,
+    /// Run everything on a fresh machine: server, simulated marketplaces, live orders; then verify.
+    Demo(commands::demo::Args),
+    /// Run a simulated marketplace.
+    Sim(commands::sim::Args),
     /// Serve the HTTP API (and, as they land, the workers and the web UI).
     Serve(commands::serve::Args),
     /// Manage API tokens.
@@ -63,6 +67,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Migrate => commands::migrate::run(&config),
             Command::Check => commands::check::run(&config).await,
+            Command::Demo(args) => commands::demo::run(&config, cli.database_url.is_some(), args).await,
+            Command::Sim(args) => commands::sim::run(args).await,
             Command::Serve(args) => commands::serve::run(&config, args).await,
             Command::Token { action } => commands::token::run(&config, action).await,
             Command::Bench { scenario } => bench::run(scenario, &config, cli.database_url.is_some()).await,

@@ -139,13 +139,24 @@ CREATE TABLE push_queue (
     items      TEXT NOT NULL
 );
 
--- Per-listing push bookkeeping, written only by the push worker.
+-- Per-listing push bookkeeping. The push worker moves queue rows here in
+-- one transaction (coalescing: the latest computed value wins), sends what
+-- is due, and records the channel's answer. `desired_version` grows with
+-- every new value; `acked_version` is the newest value the channel
+-- accepted, so a late answer for an older value never overwrites a newer one.
 CREATE TABLE push_state (
-    listing_id       INTEGER PRIMARY KEY REFERENCES listings (id),
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at  INTEGER NOT NULL DEFAULT 0,
-    last_error       TEXT
+    listing_id        INTEGER PRIMARY KEY REFERENCES listings (id),
+    channel_id        INTEGER NOT NULL,
+    desired_quantity  INTEGER NOT NULL,
+    desired_version   INTEGER NOT NULL,
+    -- When the oldest change behind the pending value was marked (latency).
+    desired_since     INTEGER NOT NULL,
+    acked_version     INTEGER NOT NULL DEFAULT 0,
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at   INTEGER NOT NULL DEFAULT 0,
+    last_error        TEXT
 );
+CREATE INDEX push_state_due ON push_state (channel_id, next_attempt_at) WHERE desired_version > acked_version;
 
 -- An order with its lines and their allocations inline (`lines`, JSON):
 -- one row per order keeps ingest to one insert here. `units` and

@@ -10,6 +10,7 @@ pub mod check;
 pub mod edit;
 pub mod idempotency;
 pub mod lines;
+pub mod push;
 pub mod query;
 pub mod read;
 pub mod tokens;

@@ -380,11 +380,12 @@ pub fn sync_status(conn: &Connection) -> Result<Vec<SyncStatusView>> {
     Ok(conn
         .prepare_cached(
             "SELECT c.id, c.name, c.kind, c.import_orders, c.last_import_at, c.last_import_error,
-                    (SELECT COUNT(*) FROM listings l WHERE l.channel_id = c.id AND l.item_id IS NOT NULL
-                        AND (l.last_pushed_quantity IS NULL
-                             OR EXISTS (SELECT 1 FROM push_queue q WHERE ',' || q.items || ',' LIKE '%,' || l.item_id || ',%'))),
-                    (SELECT COUNT(*) FROM listings l JOIN push_state p ON p.listing_id = l.id
-                        WHERE l.channel_id = c.id AND p.last_error IS NOT NULL)
+                    (SELECT COUNT(*) FROM listings l LEFT JOIN push_state p ON p.listing_id = l.id
+                        WHERE l.channel_id = c.id AND l.item_id IS NOT NULL AND c.push_quantities
+                          AND (COALESCE(p.desired_version > p.acked_version, 0)
+                               OR EXISTS (SELECT 1 FROM push_queue q WHERE ',' || q.items || ',' LIKE '%,' || l.item_id || ',%'))),
+                    (SELECT COUNT(*) FROM push_state p
+                        WHERE p.channel_id = c.id AND p.desired_version > p.acked_version AND p.last_error IS NOT NULL)
              FROM channels c ORDER BY c.id",
         )?
         .query_map([], |r| {

@@ -115,21 +115,33 @@ pub(crate) fn listing_quantities(
         .prepare_cached(
             "SELECT l.id, l.channel_id, l.channel_sku, l.percent, l.min_threshold, l.max_visible,
                     l.last_pushed_quantity, l.last_pushed_at,
-                    EXISTS (SELECT 1 FROM push_queue q WHERE ',' || q.items || ',' LIKE '%,' || l.item_id || ',%'), COALESCE(p.attempts, 0), p.last_error
+                    EXISTS (SELECT 1 FROM push_queue q WHERE ',' || q.items || ',' LIKE '%,' || l.item_id || ',%')
+                        OR COALESCE(p.desired_version > p.acked_version, 0),
+                    COALESCE(p.attempts, 0), p.last_error
              FROM listings l LEFT JOIN push_state p ON p.listing_id = l.id
              WHERE l.item_id = ?1 ORDER BY l.channel_id, l.channel_sku",
         )?
         .query_map([item], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+            ))
         })?
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(rows.len());
     for (_, channel, channel_sku, percent, min_threshold, max_visible, last, last_at, pending, attempts, error) in rows
     {
-        let (rules, allowed) = channel_push_rules(conn, channel)?;
-        let rules = rules.with(PushOverrides { percent, min_threshold, max_visible });
-        let sellable = fcs.iter().filter(|(fc, _, active)| *active && allowed.as_ref().is_none_or(|a| a.contains(fc)));
-        let quantity = pushed_quantity(sellable.map(|(fc, _, _)| per_fc.get(fc).map_or(0, |c| c.available)), rules);
+        let quantity =
+            listing_quantity(conn, channel, PushOverrides { percent, min_threshold, max_visible }, fcs, per_fc)?;
         let state = if pending && attempts > 0 && error.is_some() {
             "failed"
         } else if pending || last != Some(quantity) {
@@ -147,6 +159,21 @@ pub(crate) fn listing_quantities(
         });
     }
     Ok(out)
+}
+
+/// What one listing on `channel` should show, given its item's per-FC counts
+/// (PRODUCT.md §4): the channel's active FCs, its buffers, the overrides.
+pub(crate) fn listing_quantity(
+    conn: &Connection,
+    channel: i64,
+    overrides: PushOverrides,
+    fcs: &[(i64, String, bool)],
+    per_fc: &HashMap<i64, Counts>,
+) -> Result<i64> {
+    let (rules, allowed) = channel_push_rules(conn, channel)?;
+    let rules = rules.with(overrides);
+    let sellable = fcs.iter().filter(|(fc, _, active)| *active && allowed.as_ref().is_none_or(|a| a.contains(fc)));
+    Ok(pushed_quantity(sellable.map(|(fc, _, _)| per_fc.get(fc).map_or(0, |c| c.available)), rules))
 }
 
 /// A channel's push rules and its FC set (`None`: all FCs).

@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod config;
+pub mod demo;
 pub mod migrate;
 pub mod serve;
+pub mod sim;
 pub mod token;

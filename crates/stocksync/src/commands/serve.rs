@@ -9,6 +9,8 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::workers::import::ImportWorker;
+use crate::workers::push::PushWorker;
 
 /// Name of the token made from `STOCKSYNC_BOOTSTRAP_TOKEN`.
 pub const BOOTSTRAP_TOKEN_NAME: &str = "bootstrap";
@@ -33,13 +35,22 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Serves until `shutdown` completes, then finishes the requests in flight.
+/// Serves the API and runs the workers until `shutdown` completes, then
+/// finishes the requests in flight and stops the workers.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, http::router(state)).with_graceful_shutdown(shutdown).await
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut workers = tokio::task::JoinSet::new();
+    let push = PushWorker::new(state.store.clone(), state.channels.clone(), state.latency.clone());
+    workers.spawn(push.run(stopped.clone()));
+    workers.spawn(ImportWorker::new(state.store.clone(), state.channels.clone()).run(stopped));
+    let served = axum::serve(listener, http::router(state)).with_graceful_shutdown(shutdown).await;
+    let _ = stop.send(true);
+    while workers.join_next().await.is_some() {}
+    served
 }
 
 /// Makes the token in `STOCKSYNC_BOOTSTRAP_TOKEN`, if set, an admin token.

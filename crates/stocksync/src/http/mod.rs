@@ -27,6 +27,7 @@ mod page;
 mod sync;
 mod tokens;
 pub mod uploads;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -40,6 +41,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use self::error::ApiError;
+use crate::workers::channels::Channels;
+use crate::workers::latency::LatencyBook;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -47,11 +50,22 @@ pub struct AppState {
     pub store: Store,
     pub touches: Arc<auth::Touches>,
     pub in_flight: idempotency::InFlight,
+    /// Connectors, for webhook verification.
+    pub channels: Channels,
+    /// Push latencies, filled by the push worker.
+    pub latency: Arc<LatencyBook>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> Self {
-        Self { store, touches: Arc::default(), in_flight: idempotency::InFlight::default() }
+        let channels = Channels::new(store.clone(), stocksync_channels::http::RetryPolicy::default());
+        Self {
+            store,
+            touches: Arc::default(),
+            in_flight: idempotency::InFlight::default(),
+            channels,
+            latency: Arc::default(),
+        }
     }
 }
 
@@ -70,19 +84,24 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(uploads::routes())
 }
 
-/// The API router and its OpenAPI document.
+/// The API router and its OpenAPI document, with the root's `/healthz` and `/metrics`.
 pub fn api_with_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api/v1", api()).split_for_parts()
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest("/api/v1", api())
+        .merge(ops::routes())
+        .split_for_parts();
+    openapi::finish(&mut doc);
+    (router, doc)
 }
 
-/// The whole HTTP surface: `/api/v1/…`, `/healthz`, `/metrics`.
+/// The whole HTTP surface: `/api/v1/…`, `/healthz`, `/metrics`, each in the document.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api_with_doc();
     let doc = Arc::new(doc);
     Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(move || openapi::serve(doc.clone())))
-        .merge(ops::routes())
+        .merge(webhooks::routes())
         .fallback(|| async { ApiError::not_found("no such resource; see /api/v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new_status(

@@ -42,7 +42,7 @@ pub struct SyncStatus {
     pub channels: Vec<ChannelSync>,
 }
 
-#[utoipa::path(get, path = "/sync/status", tag = "sync",
+#[utoipa::path(get, path = "/sync/status", operation_id = "get_sync_status", tag = "sync",
     responses((status = 200, body = SyncStatus), (status = 401, body = ErrorBody)))]
 async fn status(State(st): State<AppState>, caller: Caller) -> ApiResult<axum::Json<SyncStatus>> {
     caller.require(Role::Viewer)?;
@@ -58,7 +58,10 @@ async fn status(State(st): State<AppState>, caller: Caller) -> ApiResult<axum::J
             last_import_error: c.last_import_error,
             pending_pushes: c.pending_pushes,
             failed_pushes: c.failed_pushes,
-            push_latency_ms: LatencyMs { p50: None, p99: None },
+            push_latency_ms: {
+                let p = st.latency.percentiles(c.id);
+                LatencyMs { p50: p.map(|p| p.0), p99: p.map(|p| p.1) }
+            },
         })
         .collect();
     Ok(axum::Json(SyncStatus { channels }))

@@ -1,0 +1,238 @@
+//! The push outbox, worker side (PRODUCT.md §4). `take_push_queue` turns
+//! queue rows into per-listing desired values in one transaction (the
+//! latest value wins; a value the channel already shows is skipped);
+//! `due_pushes` lists what a channel should be sent now, zeros first;
+//! `record_pushes` stores the channel's answers without ever letting an
+//! older value overwrite a newer one.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use stocksync_core::Timestamp;
+use stocksync_core::push::PushOverrides;
+
+use super::read;
+use super::writer::Session;
+use crate::error::Result;
+
+/// One listing's value waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePush {
+    pub listing_id: i64,
+    pub channel_sku: String,
+    pub sku: String,
+    pub external_id: Option<String>,
+    pub quantity: i64,
+    pub version: i64,
+    /// When the oldest change behind this value was marked.
+    pub since: Timestamp,
+    pub attempts: i64,
+}
+
+/// A channel's answer for one listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushAnswer {
+    pub listing_id: i64,
+    pub version: i64,
+    pub quantity: i64,
+    /// `Err((message, retry_at))` when the channel refused or failed.
+    pub outcome: std::result::Result<(), (String, Timestamp)>,
+}
+
+/// What `take_push_queue` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub queue_rows: usize,
+    pub listings_marked: usize,
+}
+
+impl Session<'_> {
+    /// Moves up to `max_rows` queue rows into `push_state`.
+    pub fn take_push_queue(&mut self, max_rows: usize) -> Result<Taken> {
+        let rows: Vec<(i64, i64, String)> = self
+            .conn
+            .prepare_cached("SELECT id, marked_at, items FROM push_queue ORDER BY id LIMIT ?1")?
+            .query_map([max_rows as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let Some(last) = rows.last().map(|r| r.0) else { return Ok(Taken::default()) };
+        // Each item once, with the time of its oldest change.
+        let mut items: BTreeMap<i64, i64> = BTreeMap::new();
+        for (_, marked_at, list) in &rows {
+            for id in list.split(',').filter_map(|s| s.parse::<i64>().ok()) {
+                items.entry(id).and_modify(|t| *t = (*t).min(*marked_at)).or_insert(*marked_at);
+            }
+        }
+        let fcs = read::all_fcs(self.conn)?;
+        let mut marked = 0;
+        for (item, since) in items {
+            marked += self.mark_item(item, since, &fcs)?;
+        }
+        self.conn.prepare_cached("DELETE FROM push_queue WHERE id <= ?1")?.execute([last])?;
+        Ok(Taken { queue_rows: rows.len(), listings_marked: marked })
+    }
+
+    fn mark_item(&mut self, item: i64, since: i64, fcs: &[(i64, String, bool)]) -> Result<usize> {
+        let kind: Option<String> = self
+            .conn
+            .prepare_cached("SELECT kind FROM items WHERE id = ?1")?
+            .query_row([item], |r| r.get(0))
+            .optional()?;
+        let Some(kind) = kind else { return Ok(0) };
+        let per_fc = read::per_fc_counts(self.conn, item, &kind, fcs)?;
+        type Row = (i64, i64, PushOverrides, Option<i64>, Option<(i64, i64, i64)>);
+        let listings: Vec<Row> = self
+            .conn
+            .prepare_cached(
+                "SELECT l.id, l.channel_id, l.percent, l.min_threshold, l.max_visible, l.last_pushed_quantity,
+                        p.desired_quantity, p.desired_version, p.acked_version
+                 FROM listings l JOIN channels c ON c.id = l.channel_id LEFT JOIN push_state p ON p.listing_id = l.id
+                 WHERE l.item_id = ?1 AND c.push_quantities",
+            )?
+            .query_map([item], |r| {
+                let state = match r.get::<_, Option<i64>>(6)? {
+                    Some(q) => Some((q, r.get(7)?, r.get(8)?)),
+                    None => None,
+                };
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    PushOverrides { percent: r.get(2)?, min_threshold: r.get(3)?, max_visible: r.get(4)? },
+                    r.get(5)?,
+                    state,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut marked = 0;
+        for (listing, channel, overrides, last_pushed, state) in listings {
+            let quantity = read::listing_quantity(self.conn, channel, overrides, fcs, &per_fc)?;
+            let pending = state.filter(|&(_, desired, acked)| desired > acked);
+            let unchanged = match pending {
+                Some((q, _, _)) => q == quantity,
+                None => last_pushed == Some(quantity),
+            };
+            if unchanged {
+                continue;
+            }
+            let version: i64 = self
+                .conn
+                .prepare_cached(
+                    "UPDATE listings SET push_version = push_version + 1 WHERE id = ?1 RETURNING push_version",
+                )?
+                .query_row([listing], |r| r.get(0))?;
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO push_state (listing_id, channel_id, desired_quantity, desired_version, desired_since, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (listing_id) DO UPDATE SET
+                         desired_quantity = excluded.desired_quantity,
+                         desired_version = excluded.desired_version,
+                         desired_since = CASE WHEN push_state.desired_version > push_state.acked_version
+                                              THEN push_state.desired_since ELSE excluded.desired_since END,
+                         next_attempt_at = CASE WHEN push_state.attempts > 0
+                                                THEN push_state.next_attempt_at ELSE excluded.next_attempt_at END",
+                )?
+                .execute(params![listing, channel, quantity, version, since, self.now.0])?;
+            marked += 1;
+        }
+        Ok(marked)
+    }
+
+    /// Stores a channel's answers. A success advances `acked_version` (never
+    /// backwards) and the listing's last pushed quantity; a failure counts
+    /// an attempt and schedules the next.
+    pub fn record_pushes(&mut self, answers: &[PushAnswer]) -> Result<()> {
+        for a in answers {
+            match &a.outcome {
+                Ok(()) => {
+                    let advanced = self
+                        .conn
+                        .prepare_cached(
+                            "UPDATE push_state SET acked_version = ?2, attempts = 0, last_error = NULL
+                             WHERE listing_id = ?1 AND acked_version < ?2",
+                        )?
+                        .execute(params![a.listing_id, a.version])?;
+                    if advanced == 1 {
+                        self.conn
+                            .prepare_cached(
+                                "UPDATE listings SET last_pushed_quantity = ?2, last_pushed_at = ?3 WHERE id = ?1",
+                            )?
+                            .execute(params![a.listing_id, a.quantity, self.now.0])?;
+                    }
+                }
+                Err((message, retry_at)) => {
+                    self.conn
+                        .prepare_cached(
+                            "UPDATE push_state SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3
+                             WHERE listing_id = ?1 AND desired_version > acked_version",
+                        )?
+                        .execute(params![a.listing_id, retry_at.0, message])?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether any queue rows wait to be taken.
+pub fn queue_waiting(conn: &Connection) -> Result<bool> {
+    Ok(conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM push_queue)")?.query_row([], |r| r.get(0))?)
+}
+
+/// What `channel` should be sent now: zeros first (an oversell risk), then oldest.
+pub fn due_pushes(conn: &Connection, channel: i64, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT p.listing_id, l.channel_sku, i.sku, l.external_id, p.desired_quantity, p.desired_version,
+                    p.desired_since, p.attempts
+             FROM push_state p JOIN listings l ON l.id = p.listing_id JOIN items i ON i.id = l.item_id
+             WHERE p.channel_id = ?1 AND p.desired_version > p.acked_version AND p.next_attempt_at <= ?2
+             ORDER BY p.desired_quantity != 0, p.desired_since, p.listing_id LIMIT ?3",
+        )?
+        .query_map(params![channel, now.0, limit as i64], |r| {
+            Ok(DuePush {
+                listing_id: r.get(0)?,
+                channel_sku: r.get(1)?,
+                sku: r.get(2)?,
+                external_id: r.get(3)?,
+                quantity: r.get(4)?,
+                version: r.get(5)?,
+                since: Timestamp(r.get(6)?),
+                attempts: r.get(7)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Every channel with its credentials, for the workers (never for the API).
+pub fn channel_configs(conn: &Connection) -> Result<Vec<(crate::views::ChannelView, String)>> {
+    let ids: Vec<(i64, String)> = conn
+        .prepare_cached("SELECT id, credentials FROM channels ORDER BY id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for (id, credentials) in ids {
+        if let Some(view) = super::query::channel(conn, id)? {
+            out.push((view, credentials));
+        }
+    }
+    Ok(out)
+}
+
+impl Session<'_> {
+    /// After an import: the new cursor (if any) and the outcome.
+    pub fn set_import_cursor(
+        &mut self,
+        channel: stocksync_core::ChannelId,
+        cursor: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE channels SET import_cursor = COALESCE(?2, import_cursor), last_import_error = ?3,
+                        last_import_at = CASE WHEN ?3 IS NULL THEN ?4 ELSE last_import_at END
+                 WHERE id = ?1",
+            )?
+            .execute(params![channel.0, cursor, error, self.now.0])?;
+        Ok(())
+    }
+}

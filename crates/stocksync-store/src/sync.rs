@@ -1,0 +1,87 @@
+//! Store operations for the sync workers: the push outbox and order import.
+
+use stocksync_core::order::IncomingOrder;
+use stocksync_core::workflow::{self, Ctx, ImportOutcome};
+use stocksync_core::{ChannelId, Timestamp};
+
+use crate::Store;
+use crate::error::{Result, StoreError};
+use crate::sqlite::push::{self, DuePush, PushAnswer, Taken};
+use crate::views::ChannelView;
+
+/// What one import batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    /// Orders the workflow refused, with the reason (nothing of them applied).
+    pub rejected: Vec<(String, String)>,
+}
+
+impl Store {
+    /// Moves waiting queue rows into per-listing push state.
+    pub async fn take_push_queue(&self, max_rows: usize) -> Result<Taken> {
+        self.write(move |s| s.take_push_queue(max_rows)).await
+    }
+
+    pub async fn push_queue_waiting(&self) -> Result<bool> {
+        self.read(push::queue_waiting).await
+    }
+
+    pub async fn due_pushes(&self, channel: i64, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
+        self.read(move |c| push::due_pushes(c, channel, now, limit)).await
+    }
+
+    pub async fn record_pushes(&self, answers: Vec<PushAnswer>) -> Result<()> {
+        self.write(move |s| s.record_pushes(&answers)).await
+    }
+
+    /// Every channel with its credentials (a JSON object), for the workers.
+    pub async fn channel_configs(&self) -> Result<Vec<(ChannelView, String)>> {
+        self.read(push::channel_configs).await
+    }
+
+    /// Imports a channel's orders and advances its import cursor in one
+    /// transaction: after a crash, either both happened or neither did.
+    pub async fn import_orders(
+        &self,
+        channel: ChannelId,
+        orders: Vec<IncomingOrder>,
+        cursor: Option<String>,
+        actor: &str,
+    ) -> Result<ImportReport> {
+        let actor = actor.to_owned();
+        self.write(move |s| {
+            let mut report = ImportReport::default();
+            let cx = Ctx { at: s.now, actor: &actor };
+            for order in &orders {
+                // The import workflow refuses only before its first write, so
+                // a refused order leaves nothing behind and the rest go on.
+                match workflow::import_order(s, order, &cx) {
+                    Ok(ImportOutcome { created: true, .. }) => report.created += 1,
+                    Ok(ImportOutcome { changed: true, .. }) => report.changed += 1,
+                    Ok(_) => report.unchanged += 1,
+                    Err(StoreError::Rejected(r)) => report.rejected.push((order.external_id.clone(), r.to_string())),
+                    Err(e) => return Err(e),
+                }
+            }
+            s.set_import_cursor(channel, cursor.as_deref(), None)?;
+            Ok(report)
+        })
+        .await
+    }
+
+    /// Records a failed import attempt (the cursor stays).
+    pub async fn import_failed(&self, channel: ChannelId, error: String) -> Result<()> {
+        self.write(move |s| s.set_import_cursor(channel, None, Some(&error))).await
+    }
+
+    pub async fn import_cursor(&self, channel: ChannelId) -> Result<Option<String>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT import_cursor FROM channels WHERE id = ?1")?
+                .query_row([channel.0], |r| r.get::<_, Option<String>>(0))?)
+        })
+        .await
+    }
+}

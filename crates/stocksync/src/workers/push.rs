@@ -1,0 +1,194 @@
+//! The push worker (PRODUCT.md §4). One step takes the outbox into
+//! per-listing desired values; then each channel, in its own loop, sends
+//! what is due (zeros first, in batches its API allows) and records each
+//! listing's answer. A failing listing is retried with backoff and never
+//! holds back the others; a slow or failing channel never holds back
+//! another channel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use stocksync_channels::model::ErrorKind;
+use stocksync_channels::{ChannelError, PushEntry};
+use stocksync_core::Timestamp;
+use stocksync_store::{PushAnswer, Store, Taken};
+use tokio::sync::watch;
+
+use super::channels::{Channels, Live};
+use super::latency::LatencyBook;
+use super::{now, stopped};
+
+/// Queue rows taken per transaction: bounds one step's work.
+const QUEUE_ROWS_PER_TAKE: usize = 1000;
+/// Listings read per channel per step (then sent in connector-sized batches).
+const DUE_PER_STEP: usize = 1000;
+/// How often an idle loop looks for work, in milliseconds: the floor of push latency.
+const IDLE_POLL_MS: u64 = 10;
+/// Longest wait before retrying a failed listing.
+const RETRY_MAX: Duration = Duration::from_secs(600);
+/// How often channel settings are re-read.
+const CHANNELS_REFRESH: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+pub struct PushWorker {
+    store: Store,
+    channels: Channels,
+    latency: Arc<LatencyBook>,
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub taken: Taken,
+    pub sent: usize,
+    pub failed: usize,
+}
+
+impl PushWorker {
+    pub fn new(store: Store, channels: Channels, latency: Arc<LatencyBook>) -> Self {
+        Self { store, channels, latency }
+    }
+
+    /// Takes the outbox, then gives every channel one push step, one after
+    /// another: deterministic, for tests. `run` gives each channel its own loop.
+    pub async fn run_once(&self) -> anyhow::Result<Outcome> {
+        let taken = self.store.take_push_queue(QUEUE_ROWS_PER_TAKE).await?;
+        let mut out = Outcome { taken, ..Outcome::default() };
+        for ch in self.channels.load().await? {
+            let (sent, failed) = self.push_channel(&ch).await?;
+            out.sent += sent;
+            out.failed += failed;
+        }
+        Ok(out)
+    }
+
+    /// Sends what is due on one channel; returns `(sent, failed)` listings.
+    pub async fn push_channel(&self, ch: &Live) -> anyhow::Result<(usize, usize)> {
+        if !ch.view.settings.push_quantities {
+            return Ok((0, 0));
+        }
+        let due = self.store.due_pushes(ch.view.id, now(), DUE_PER_STEP).await?;
+        let (mut sent, mut failed) = (0, 0);
+        for chunk in due.chunks(ch.connector.push_batch_max().max(1)) {
+            let entries: Vec<PushEntry> = chunk
+                .iter()
+                .map(|d| PushEntry {
+                    channel_sku: d.channel_sku.clone(),
+                    sku: d.sku.clone(),
+                    external_id: d.external_id.clone(),
+                    quantity: d.quantity,
+                    version: d.version,
+                })
+                .collect();
+            let results = ch.connector.push(&entries).await;
+            let at = now();
+            let mut answers = Vec::with_capacity(chunk.len());
+            for (d, r) in chunk.iter().zip(results) {
+                let outcome = match r {
+                    Ok(()) => {
+                        sent += 1;
+                        self.latency.record(ch.view.id, (at.0 - d.since.0).max(0) as f64);
+                        metrics::counter!("stocksync_pushes_total", "channel" => ch.view.name.clone(), "result" => "ok").increment(1);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        metrics::counter!("stocksync_pushes_total", "channel" => ch.view.name.clone(), "result" => "failed").increment(1);
+                        tracing::warn!(channel.id = ch.view.id, listing = %d.channel_sku, attempts = d.attempts + 1, error = %e, "push failed");
+                        Err((e.to_string(), retry_at(at, d.attempts, &e)))
+                    }
+                };
+                answers.push(PushAnswer {
+                    listing_id: d.listing_id,
+                    version: d.version,
+                    quantity: d.quantity,
+                    outcome,
+                });
+            }
+            self.store.record_pushes(answers).await?;
+        }
+        Ok((sent, failed))
+    }
+
+    /// Runs until `shutdown`: one loop takes the outbox, one loop per channel pushes.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut tasks = tokio::task::JoinSet::new();
+        let taker = self.clone();
+        let mut stop = shutdown.clone();
+        tasks.spawn(async move {
+            loop {
+                let worked = match taker.store.take_push_queue(QUEUE_ROWS_PER_TAKE).await {
+                    Ok(t) => t.queue_rows > 0,
+                    Err(e) => {
+                        tracing::error!(error = %e, "taking the push outbox failed");
+                        false
+                    }
+                };
+                if !worked {
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(IDLE_POLL_MS)) => {}
+                        () = stopped(&mut stop) => return,
+                    }
+                }
+            }
+        });
+        let mut running: std::collections::HashMap<i64, tokio::task::AbortHandle> = Default::default();
+        loop {
+            match self.channels.load().await {
+                Ok(live) => {
+                    for ch in live {
+                        if running.get(&ch.view.id).is_some_and(|h| !h.is_finished()) {
+                            continue;
+                        }
+                        let worker = self.clone();
+                        let stop = shutdown.clone();
+                        let id = ch.view.id;
+                        running.insert(id, tasks.spawn(async move { worker.channel_loop(id, stop).await }));
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "loading channels failed"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(CHANNELS_REFRESH) => {}
+                () = stopped(&mut shutdown) => break,
+            }
+        }
+        tasks.shutdown().await;
+    }
+
+    async fn channel_loop(&self, id: i64, mut stop: watch::Receiver<bool>) {
+        let mut refreshed = tokio::time::Instant::now();
+        let mut ch: Option<Live> = None;
+        loop {
+            if ch.is_none() || refreshed.elapsed() >= CHANNELS_REFRESH {
+                ch = self.channels.load().await.ok().and_then(|l| l.into_iter().find(|c| c.view.id == id));
+                refreshed = tokio::time::Instant::now();
+            }
+            let Some(live) = &ch else { return };
+            let worked = match self.push_channel(live).await {
+                Ok((sent, failed)) => sent + failed > 0,
+                Err(e) => {
+                    tracing::error!(channel.id = id, error = %e, "push step failed");
+                    false
+                }
+            };
+            if !worked {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(IDLE_POLL_MS)) => {}
+                    () = stopped(&mut stop) => return,
+                }
+            }
+        }
+    }
+}
+
+/// When to try a failed listing again: what the channel asked for, else
+/// exponential backoff with jitter, capped.
+fn retry_at(now: Timestamp, attempts: i64, e: &ChannelError) -> Timestamp {
+    let backoff = Duration::from_millis(500u64.saturating_mul(1 << attempts.clamp(0, 20))).min(RETRY_MAX);
+    let wait = match e.kind {
+        ErrorKind::Throttled(Some(after)) => after.max(Duration::from_millis(100)),
+        _ => backoff.mul_f64(0.5 + fastrand::f64() / 2.0),
+    };
+    Timestamp(now.0 + wait.as_millis() as i64)
+}
