@@ -215,7 +215,7 @@ fn credentials_json(c: &BTreeMap<String, serde_json::Value>) -> String {
 }
 
 /// Every channel.
-#[utoipa::path(get, path = "/channels", tag = "channels",
+#[utoipa::path(get, path = "/channels", operation_id = "list_channels", tag = "channels",
     responses((status = 200, body = ChannelList), (status = 401, body = ErrorBody)))]
 async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<axum::Json<ChannelList>> {
     caller.require(Role::Viewer)?;
@@ -223,7 +223,8 @@ async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<axum::Jso
     Ok(axum::Json(ChannelList { channels: channels.into_iter().map(Channel::from).collect() }))
 }
 
-#[utoipa::path(post, path = "/channels", tag = "channels", request_body = NewChannelBody,
+#[utoipa::path(post, path = "/channels", operation_id = "create_channel",
+    tag = "channels", request_body = NewChannelBody,
     responses((status = 201, body = Channel), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
@@ -272,7 +273,8 @@ pub fn channel_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found(format!("no channel {raw}")))
 }
 
-#[utoipa::path(get, path = "/channels/{id}", tag = "channels", params(("id" = i64, Path, description = "channel id")),
+#[utoipa::path(get, path = "/channels/{id}", operation_id = "get_channel",
+    tag = "channels", params(("id" = i64, Path, description = "channel id")),
     responses((status = 200, body = Channel), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Channel>> {
     caller.require(Role::Viewer)?;
@@ -282,7 +284,8 @@ async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<Stri
 }
 
 /// Changes the name, base URL, credentials or any settings (the rest stay).
-#[utoipa::path(patch, path = "/channels/{id}", tag = "channels", request_body = ChannelChanges,
+#[utoipa::path(patch, path = "/channels/{id}", operation_id = "update_channel",
+    tag = "channels", request_body = ChannelChanges,
     params(("id" = i64, Path, description = "channel id")),
     responses((status = 200, body = Channel), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]

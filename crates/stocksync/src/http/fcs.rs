@@ -55,7 +55,8 @@ pub struct FcPatch {
 }
 
 /// Every FC, by `(priority, code)`.
-#[utoipa::path(get, path = "/fulfillment-centers", tag = "fulfillment-centers",
+#[utoipa::path(get, path = "/fulfillment-centers", operation_id = "list_fulfillment_centers",
+    tag = "fulfillment-centers",
     responses((status = 200, body = FcList), (status = 401, body = ErrorBody)))]
 async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<axum::Json<FcList>> {
     caller.require(Role::Viewer)?;
@@ -63,7 +64,8 @@ async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<axum::Jso
     Ok(axum::Json(FcList { fulfillment_centers: fcs.into_iter().map(Fc::from).collect() }))
 }
 
-#[utoipa::path(post, path = "/fulfillment-centers", tag = "fulfillment-centers", request_body = NewFc,
+#[utoipa::path(post, path = "/fulfillment-centers", operation_id = "create_fulfillment_center",
+    tag = "fulfillment-centers", request_body = NewFc,
     responses((status = 201, body = Fc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
@@ -95,7 +97,8 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(fc.into())))
 }
 
-#[utoipa::path(patch, path = "/fulfillment-centers/{code}", tag = "fulfillment-centers", request_body = FcPatch,
+#[utoipa::path(patch, path = "/fulfillment-centers/{code}", operation_id = "update_fulfillment_center",
+    tag = "fulfillment-centers", request_body = FcPatch,
     params(("code" = String, Path, description = "FC code")),
     responses((status = 200, body = Fc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

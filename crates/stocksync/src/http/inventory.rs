@@ -146,7 +146,7 @@ pub struct Adjustment {
 }
 
 /// Levels by `(sku, fc)`.
-#[utoipa::path(get, path = "/inventory", tag = "inventory", params(LevelQuery),
+#[utoipa::path(get, path = "/inventory", operation_id = "list_levels", tag = "inventory", params(LevelQuery),
     responses((status = 200, body = LevelList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(st): State<AppState>,
@@ -167,7 +167,8 @@ async fn list(
 }
 
 /// Per-FC levels, totals, and what each listing gets.
-#[utoipa::path(get, path = "/inventory/{sku}", tag = "inventory", params(("sku" = String, Path, description = "SKU")),
+#[utoipa::path(get, path = "/inventory/{sku}", operation_id = "get_inventory",
+    tag = "inventory", params(("sku" = String, Path, description = "SKU")),
     responses((status = 200, body = Inventory), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_one(
     State(st): State<AppState>,
@@ -180,7 +181,8 @@ async fn get_one(
 }
 
 /// Sets `available` or `on_hand` at one FC.
-#[utoipa::path(put, path = "/inventory/{sku}/{fc}", tag = "inventory", request_body = SetLevel,
+#[utoipa::path(put, path = "/inventory/{sku}/{fc}", operation_id = "set_level",
+    tag = "inventory", request_body = SetLevel,
     params(("sku" = String, Path, description = "SKU"), ("fc" = String, Path, description = "FC code")),
     responses((status = 200, body = StockLevel), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -207,7 +209,8 @@ async fn set(
 }
 
 /// Adds a delta to `on_hand` (422 if it would go below 0).
-#[utoipa::path(post, path = "/inventory/{sku}/{fc}/adjustments", tag = "inventory", request_body = Adjustment,
+#[utoipa::path(post, path = "/inventory/{sku}/{fc}/adjustments", operation_id = "adjust_level",
+    tag = "inventory", request_body = Adjustment,
     params(("sku" = String, Path, description = "SKU"), ("fc" = String, Path, description = "FC code")),
     responses((status = 200, body = StockLevel), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

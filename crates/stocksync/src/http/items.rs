@@ -96,7 +96,7 @@ fn pairs(components: Option<Vec<ComponentBody>>) -> Vec<(String, i64)> {
 }
 
 /// Items by SKU.
-#[utoipa::path(get, path = "/items", tag = "items", params(ItemQuery),
+#[utoipa::path(get, path = "/items", operation_id = "list_items", tag = "items", params(ItemQuery),
     responses((status = 200, body = ItemList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(st): State<AppState>,
@@ -118,7 +118,7 @@ async fn list(
     Ok(axum::Json(ItemList { items: items.into_iter().map(Item::from).collect(), next_cursor }))
 }
 
-#[utoipa::path(post, path = "/items", tag = "items", request_body = NewItem,
+#[utoipa::path(post, path = "/items", operation_id = "create_item", tag = "items", request_body = NewItem,
     responses((status = 201, body = Item), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
@@ -154,7 +154,8 @@ fn already_exists(e: stocksync_store::StoreError) -> ApiError {
     e.into()
 }
 
-#[utoipa::path(get, path = "/items/{sku}", tag = "items", params(("sku" = String, Path, description = "SKU")),
+#[utoipa::path(get, path = "/items/{sku}", operation_id = "get_item",
+    tag = "items", params(("sku" = String, Path, description = "SKU")),
     responses((status = 200, body = Item), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_one(State(st): State<AppState>, caller: Caller, Path(sku): Path<String>) -> ApiResult<axum::Json<Item>> {
     caller.require(Role::Viewer)?;
@@ -164,7 +165,7 @@ async fn get_one(State(st): State<AppState>, caller: Caller, Path(sku): Path<Str
 
 /// Changes the title, or replaces the components or aliases; re-resolves
 /// unmapped order lines and re-pushes affected listings.
-#[utoipa::path(patch, path = "/items/{sku}", tag = "items", request_body = ItemChanges,
+#[utoipa::path(patch, path = "/items/{sku}", operation_id = "update_item", tag = "items", request_body = ItemChanges,
     params(("sku" = String, Path, description = "SKU")),
     responses((status = 200, body = Item), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

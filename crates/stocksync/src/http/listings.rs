@@ -83,8 +83,10 @@ pub struct ListingQuery {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/channels/{id}/listings", tag = "channels", params(("id" = i64, Path, description = "channel id"), ListingQuery),
-    responses((status = 200, body = ListingList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/channels/{id}/listings", operation_id = "list_listings",
+    tag = "channels", params(("id" = i64, Path, description = "channel id"), ListingQuery),
+    responses((status = 200, body = ListingList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 async fn list(
     State(st): State<AppState>,
     caller: Caller,
@@ -104,7 +106,8 @@ async fn list(
     Ok(axum::Json(ListingList { listings: listings.into_iter().map(Listing::from).collect(), next_cursor }))
 }
 
-#[utoipa::path(post, path = "/channels/{id}/listings", tag = "channels", request_body = NewListingBody,
+#[utoipa::path(post, path = "/channels/{id}/listings", operation_id = "create_listing",
+    tag = "channels", request_body = NewListingBody,
     params(("id" = i64, Path, description = "channel id")),
     responses((status = 201, body = Listing), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]

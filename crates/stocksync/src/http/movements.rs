@@ -71,7 +71,7 @@ pub struct MovementQuery {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/movements", tag = "movements", params(MovementQuery),
+#[utoipa::path(get, path = "/movements", operation_id = "list_movements", tag = "movements", params(MovementQuery),
     responses((status = 200, body = MovementList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(st): State<AppState>,

@@ -4,17 +4,18 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 
 /// Histogram buckets for durations, in seconds: from a cached read to a slow channel.
 const DURATION_BUCKETS_S: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -37,13 +38,23 @@ pub fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(render))
+/// The routes at the server root, with their OpenAPI descriptions.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(render))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// Whether the server and its database answer (no token needed).
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "meta", security(()),
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 async fn healthz(State(st): State<AppState>) -> Response {
     match st.store.fcs().await {
-        Ok(_) => axum::Json(json!({"status": "ok"})).into_response(),
+        Ok(_) => axum::Json(Health { status: "ok" }).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: the database does not answer");
             let mut r = ApiError::internal("the database does not answer").into_response();
@@ -53,6 +64,9 @@ async fn healthz(State(st): State<AppState>) -> Response {
     }
 }
 
+/// Counters and histograms in the Prometheus text format (no token needed).
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "meta", security(()),
+    responses((status = 200, body = String, content_type = "text/plain")))]
 async fn render() -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], prometheus().render()).into_response()
 }

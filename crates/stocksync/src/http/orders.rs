@@ -207,7 +207,8 @@ fn incoming(channel: i64, body: OrderBody, now: Timestamp) -> Result<IncomingOrd
 }
 
 /// Submits an order (new: 201; seen before: 200, with any change applied once).
-#[utoipa::path(post, path = "/channels/{id}/orders", tag = "orders", request_body = OrderBody,
+#[utoipa::path(post, path = "/channels/{id}/orders", operation_id = "submit_order",
+    tag = "orders", request_body = OrderBody,
     params(("id" = i64, Path, description = "channel id")),
     responses((status = 201, body = Order, description = "a new order"), (status = 200, body = Order, description = "seen before"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -238,7 +239,7 @@ fn time_param(field: &str, raw: Option<&str>, errors: &mut Vec<Detail>) -> Optio
 }
 
 /// Orders, newest first.
-#[utoipa::path(get, path = "/orders", tag = "orders", params(OrderQuery),
+#[utoipa::path(get, path = "/orders", operation_id = "list_orders", tag = "orders", params(OrderQuery),
     responses((status = 200, body = OrderList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(st): State<AppState>,
@@ -286,7 +287,8 @@ async fn load(st: &AppState, id: i64) -> ApiResult<axum::Json<Order>> {
     Ok(axum::Json(view.into()))
 }
 
-#[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = i64, Path, description = "order id")),
+#[utoipa::path(get, path = "/orders/{id}", operation_id = "get_order",
+    tag = "orders", params(("id" = i64, Path, description = "order id")),
     responses((status = 200, body = Order), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Order>> {
     caller.require(Role::Viewer)?;
@@ -294,7 +296,8 @@ async fn get_one(State(st): State<AppState>, caller: Caller, Path(id): Path<Stri
 }
 
 /// Cancels the order: its committed units are released.
-#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path, description = "order id")),
+#[utoipa::path(post, path = "/orders/{id}/cancel", operation_id = "cancel_order",
+    tag = "orders", params(("id" = i64, Path, description = "order id")),
     responses((status = 200, body = Order), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn cancel(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Order>> {
@@ -305,7 +308,8 @@ async fn cancel(State(st): State<AppState>, caller: Caller, Path(id): Path<Strin
 }
 
 /// Ships the order: committed units leave `on_hand`.
-#[utoipa::path(post, path = "/orders/{id}/ship", tag = "orders", params(("id" = i64, Path, description = "order id")),
+#[utoipa::path(post, path = "/orders/{id}/ship", operation_id = "ship_order",
+    tag = "orders", params(("id" = i64, Path, description = "order id")),
     responses((status = 200, body = Order), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn ship(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Order>> {

@@ -58,7 +58,7 @@ pub struct TokenList {
 }
 
 /// Creates a token; the answer carries its secret, once.
-#[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = NewToken,
+#[utoipa::path(post, path = "/tokens", operation_id = "create_token", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = CreatedToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
@@ -87,8 +87,8 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(CreatedToken { name, role: role.as_str().to_owned(), token: secret })))
 }
 
-#[utoipa::path(get, path = "/tokens", tag = "tokens",
-    responses((status = 200, body = TokenList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/tokens", operation_id = "list_tokens", tag = "tokens",
+    responses((status = 200, body = TokenList), (status = 401, body = ErrorBody)))]
 async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<axum::Json<TokenList>> {
     // Names and roles only, never secrets: like every GET, open to viewers.
     caller.require(Role::Viewer)?;
@@ -97,7 +97,8 @@ async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<axum::Jso
 }
 
 /// Deletes a token; it stops working at once.
-#[utoipa::path(delete, path = "/tokens/{name}", tag = "tokens", params(("name" = String, Path, description = "token name")),
+#[utoipa::path(delete, path = "/tokens/{name}", operation_id = "delete_token",
+    tag = "tokens", params(("name" = String, Path, description = "token name")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete(State(st): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
     caller.require(Role::Admin)?;
