@@ -8,6 +8,11 @@
 //! answers that are final are stored: 2xx and 4xx other than 401, 403, 408
 //! and 429. A 5xx may succeed on retry, so it is not pinned.
 //!
+//! A replay needs a token that is valid now: a deleted token gets 401, not
+//! the answers it was given. An answer that carries a secret shown only
+//! once (a new API token) is marked `Unrepeatable` and never stored, so
+//! the database keeps no copy of the secret; a retry runs again.
+//!
 //! Uploads are streamed to a spool file and call `check`/`record` themselves
 //! rather than go through `layer`, which would hold the whole body in memory.
 
@@ -15,19 +20,24 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::JSON_BODY_MAX_BYTES;
 
 pub const HEADER: &str = "idempotency-key";
 /// Longest key accepted, in characters (Stripe's limit; a UUID is 36).
 const KEY_MAX_CHARS: usize = 255;
+
+/// A response extension: this answer must not be stored for replays.
+#[derive(Debug, Clone, Copy)]
+pub struct Unrepeatable;
 
 /// Requests with a key that are running now, so that a concurrent retry
 /// waits for the first answer instead of doing the work twice.
@@ -121,6 +131,9 @@ pub async fn check(state: &AppState, scope: String, key: String, fingerprint: &s
 /// Stores the answer to a claimed request if it is final, and returns it.
 pub async fn record(state: &AppState, claim: Claim, fingerprint: String, res: Response) -> Response {
     let status = res.status();
+    if res.extensions().get::<Unrepeatable>().is_some() {
+        return res;
+    }
     let final_answer = status.is_success()
         || (status.is_client_error()
             && ![
@@ -161,7 +174,14 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Err(e) => return e.into_response(),
     };
     let scope = scope_of(req.headers());
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // API requests are authenticated before any replay; the handler reuses
+    // this `Caller`. (Webhooks outside `/api/` are verified their own way.)
+    if parts.uri.path().starts_with("/api/")
+        && let Err(e) = Caller::from_request_parts(&mut parts, &state).await
+    {
+        return e.into_response();
+    }
     let bytes = match to_bytes(body, JSON_BODY_MAX_BYTES).await {
         Ok(b) => b,
         Err(_) => return ApiError::too_large(JSON_BODY_MAX_BYTES).into_response(),

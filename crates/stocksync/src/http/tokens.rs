@@ -1,5 +1,6 @@
 //! `/tokens`: API tokens (admin only). A secret is shown once, at creation.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use super::AppState;
 use super::auth::{Caller, new_secret};
 use super::error::{ApiError, ApiResult, Detail, ErrorBody};
 use super::extract::Json;
+use super::idempotency::Unrepeatable;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(delete))
@@ -65,7 +67,7 @@ async fn create(
     State(st): State<AppState>,
     caller: Caller,
     Json(body): Json<NewToken>,
-) -> ApiResult<(StatusCode, axum::Json<CreatedToken>)> {
+) -> ApiResult<(StatusCode, Extension<Unrepeatable>, axum::Json<CreatedToken>)> {
     caller.require(Role::Admin)?;
     let mut errors = Vec::new();
     if body.name.is_none() {
@@ -84,7 +86,9 @@ async fn create(
     let secret = new_secret()?;
     st.store.create_token(&name, role, &secret).await?;
     tracing::info!(token.name = %name, token.role = role.as_str(), by = %caller.name, "token created");
-    Ok((StatusCode::CREATED, axum::Json(CreatedToken { name, role: role.as_str().to_owned(), token: secret })))
+    let created = CreatedToken { name, role: role.as_str().to_owned(), token: secret };
+    // The secret must exist nowhere but in this answer: not in the replay store either.
+    Ok((StatusCode::CREATED, Extension(Unrepeatable), axum::Json(created)))
 }
 
 #[utoipa::path(get, path = "/tokens", operation_id = "list_tokens", tag = "tokens",
