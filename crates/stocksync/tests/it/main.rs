@@ -1,6 +1,8 @@
 //! Integration tests for the `stocksync` binary: each test runs the compiled
-//! executable as a child process against its own temporary directory.
+//! executable as a child process against its own temporary directory, or
+//! (`api`) calls the HTTP router in process over its own database.
 
+mod api;
 mod bench;
 mod check;
 mod cli;
