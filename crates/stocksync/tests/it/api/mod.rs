@@ -5,10 +5,16 @@
 mod schema;
 mod support;
 
+mod allocation;
 mod auth;
 mod bootstrap;
+mod channels;
+mod fcs;
 mod idempotency;
 mod inventory;
+mod items;
 mod misc;
+mod movements;
 mod openapi;
+mod orders;
 mod tokens;
