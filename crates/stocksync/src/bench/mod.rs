@@ -3,6 +3,7 @@
 //! object with the fields every scenario shares (`Report`).
 
 mod allocation;
+mod e2e;
 mod flash_sale;
 mod ingest;
 
@@ -29,6 +30,8 @@ pub enum Scenario {
     FlashSale(flash_sale::Args),
     /// Multi-line orders over 10 FCs with random stock-outs; verifies the priority rule on every order.
     Allocation(allocation::Args),
+    /// Orders through the HTTP API at a steady rate; latency until every other channel receives the new quantity.
+    E2e(e2e::Args),
 }
 
 /// The JSON line every scenario prints last.
@@ -59,6 +62,7 @@ pub async fn run(scenario: Scenario, config: &Config, url_given: bool) -> anyhow
         Scenario::Ingest(args) => ingest::run(&db.store, args).await,
         Scenario::FlashSale(args) => flash_sale::run(&db.store, args).await,
         Scenario::Allocation(args) => allocation::run(&db.store, args).await,
+        Scenario::E2e(args) => e2e::run(&db.store, args).await,
     };
     drop(db);
     let (report, ok) = result?;

@@ -103,6 +103,15 @@ fn bench_allocation_smoke() {
 }
 
 #[test]
+fn bench_e2e_delivers_every_order_to_every_receiver() {
+    let sb = Sandbox::new();
+    let v = bench(&sb, &["e2e", "--rate", "100", "--seconds", "1", "--receivers", "2"]);
+    assert_eq!(v["scenario"], "e2e");
+    assert_eq!((int(&v, "orders"), int(&v, "allocated_units"), int(&v, "oversold_units")), (100, 100, 0));
+    assert!(v["latency_ms"]["p99"].as_f64().is_some_and(|p| p > 0.0), "{v}");
+}
+
+#[test]
 fn bench_leaves_no_temporary_database_behind() {
     let sb = Sandbox::new();
     let run = sb.run(&["bench", "flash-sale", "--orders", "20", "--stock", "10"]);
