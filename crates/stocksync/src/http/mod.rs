@@ -89,6 +89,7 @@ pub fn api_with_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api())
         .merge(ops::routes())
+        .merge(webhooks::routes())
         .split_for_parts();
     openapi::finish(&mut doc);
     (router, doc)
@@ -101,7 +102,6 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(move || openapi::serve(doc.clone())))
-        .merge(webhooks::routes())
         .fallback(|| async { ApiError::not_found("no such resource; see /api/v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new_status(

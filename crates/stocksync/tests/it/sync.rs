@@ -168,3 +168,24 @@ fn the_demo_runs_converges_and_checks_clean() {
     assert!(run.stdout.contains("check: clean"), "{run}");
     assert!(run.stdout.contains("oversold 0"), "{run}");
 }
+
+#[tokio::test]
+async fn webhooks_that_do_not_verify_are_refused() {
+    use tower::ServiceExt;
+    let s = setup(&["A"]).await;
+    let app = stocksync::http::router(stocksync::http::AppState::new(s.store.clone()));
+    let post = |path: String| {
+        axum::http::Request::post(path)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(r#"{"id": 1}"#))
+            .unwrap()
+    };
+    // An api channel takes orders through the API, so no webhook verifies.
+    let res = app.clone().oneshot(post(format!("/webhooks/{}", s.channel.0))).await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = app.clone().oneshot(post("/webhooks/999".into())).await.unwrap();
+    assert_eq!(res.status(), 404);
+    let res = app.oneshot(post("/webhooks/abc".into())).await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(s.store.stats().await.unwrap().orders, 0);
+}
