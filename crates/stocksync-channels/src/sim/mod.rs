@@ -4,8 +4,12 @@
 //!
 //! - `faults`: the fault menu and the middleware that applies it.
 //! - `api`: a receiver of `api`-channel quantity pushes.
+//! - `ebay`: the eBay Sell Fulfillment and Sell Inventory calls stocksync uses.
+//! - `control`: the order-change body the marketplace simulators share.
 
 pub mod api;
+pub mod control;
+pub mod ebay;
 pub mod faults;
 
 use std::net::SocketAddr;
