@@ -17,6 +17,7 @@ pub mod connector;
 pub mod ebay;
 pub mod http;
 pub mod model;
+pub mod shopify;
 pub mod signing;
 pub mod sim;
 
