@@ -4,4 +4,7 @@
 mod api_push;
 mod ebay;
 mod ebay_contract;
+mod graphql_schema;
+mod shopify;
+mod shopify_contract;
 mod specs;
