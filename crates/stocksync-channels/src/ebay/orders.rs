@@ -16,6 +16,9 @@ use crate::model::{ChannelError, RemoteLine, RemoteOrder};
 
 /// Orders per page: the documented maximum [spec].
 pub const ORDERS_PAGE_SIZE: u64 = 200;
+/// How close to now a window's end may come before it is sent open-ended:
+/// well beyond any clock skew between us and eBay.
+const OPEN_END_MARGIN_MS: i64 = 5 * 60_000;
 /// Pages read in one pass at most: 250 × 200 = 50,000 orders changed in one
 /// window. The poller's windows are minutes long; a bigger window is split.
 const ORDER_PAGES_MAX: u64 = 250;
@@ -66,7 +69,14 @@ impl EbayConnector {
     pub async fn fetch_orders(&self, since: Timestamp, until: Timestamp) -> Result<Vec<RemoteOrder>, ChannelError> {
         // eBay's range is inclusive at both ends; the end is trimmed locally
         // so an order modified exactly at `until` belongs to the next window.
-        let filter = format!("lastmodifieddate:[{since}..{until}]");
+        // eBay refuses an end in the future (30850), and its clock may be
+        // behind ours: a window ending near now is asked open-ended instead.
+        let open_ended = until.millis() > self.clock.now().millis() - OPEN_END_MARGIN_MS;
+        let filter = if open_ended {
+            format!("lastmodifieddate:[{since}..]")
+        } else {
+            format!("lastmodifieddate:[{since}..{until}]")
+        };
         let mut newest: HashMap<String, RemoteOrder> = HashMap::new();
         let mut total = 0;
         for _ in 0..PASSES_MAX {

@@ -243,6 +243,9 @@ async fn inject(State(f): State<FaultInjector>, req: Request, next: Next) -> Res
             }
             res
         }
+        Some(Drawn::Error) if req.uri().path().starts_with("/sell/fulfillment/") => {
+            errors(StatusCode::INTERNAL_SERVER_ERROR, 30500, "API_FULFILLMENT", "System error", None)
+        }
         Some(Drawn::Error) => {
             errors(StatusCode::INTERNAL_SERVER_ERROR, 25001, "API_INVENTORY", "A system error has occurred.", None)
         }

@@ -101,6 +101,8 @@ async fn cancellation_shipment_and_changed_lines_come_through_as_newer_versions(
     assert_eq!(third.iter().find(|o| o.external_id == a.id).unwrap().status, SourceStatus::Shipped);
     let empty = c.fetch_orders(until, Timestamp(until.millis() + 1000)).await.unwrap();
     assert!(empty.is_empty(), "the window filters by last modification");
+    let past = c.fetch_orders(Timestamp(since.millis() - 60_000), since).await.unwrap();
+    assert!(past.is_empty(), "a closed window in the past is sent with both ends");
 }
 
 #[tokio::test]

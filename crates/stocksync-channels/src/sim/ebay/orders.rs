@@ -96,6 +96,9 @@ fn parse_filter(filter: &str) -> Result<(i64, i64), (u32, &'static str)> {
     if from > to {
         return Err((30840, "Start date should be before end date"));
     }
+    if to != i64::MAX && to > crate::clock::system_now().millis() {
+        return Err((30850, "Start and end dates can't be in the future"));
+    }
     Ok((from, to))
 }
 
