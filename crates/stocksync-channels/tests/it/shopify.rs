@@ -133,9 +133,10 @@ async fn pushes_report_user_errors_per_entry_and_land_the_rest() {
 
 #[tokio::test]
 async fn throttled_answers_are_waited_out_or_reported_with_the_refill_time() {
-    // 900 points refilling 2,000/s: a second 882-point page must wait ~0.4 s.
-    let sim = ShopifySim::new(TOKEN, LOCATION, Faults::default()).with_bucket(900.0, 2000.0);
-    let (sim, running, c) = start(sim).await;
+    // 900 points refilling 200/s: after the first 882-point page (102 spent
+    // on 20 one-line orders), the second waits ~0.4 s for its price.
+    let sim = ShopifySim::new(TOKEN, LOCATION, Faults::default()).with_bucket(900.0, 200.0);
+    let (sim, _running, c) = start(sim).await;
     for _ in 0..30 {
         sim.apply(OrderChange::create(&[("A-1", 1)])).unwrap();
     }
@@ -157,14 +158,13 @@ async fn throttled_answers_are_waited_out_or_reported_with_the_refill_time() {
     let ErrorKind::Throttled(Some(wait)) = err.kind else { panic!("{err}") };
     // A full page costs what it was priced at: 882 points, 18 left, 10/s back.
     assert!(wait > Duration::from_secs(80) && wait < Duration::from_secs(90), "(882 - ~18) / 10 s: {wait:?}");
-    drop(running);
 }
 
 #[tokio::test]
 async fn a_429_is_obeyed_for_its_retry_after() {
     let faults = Faults { throttle: 1.0, retry_after_s: 1, ..Faults::default() };
-    let (_sim, _running, _) = start(ShopifySim::new(TOKEN, LOCATION, faults)).await;
-    let c = Connector::with_policy(config(_running.url()), RetryPolicy { retries: 1, ..fast() }).unwrap();
+    let (_sim, running, _) = start(ShopifySim::new(TOKEN, LOCATION, faults)).await;
+    let c = Connector::with_policy(config(running.url()), RetryPolicy { retries: 1, ..fast() }).unwrap();
     let started = Instant::now();
     let err = c.fetch_listings().await.unwrap_err();
     assert!(started.elapsed() >= Duration::from_secs(1));

@@ -85,12 +85,7 @@ async fn sent_variables_and_simulated_answers_fit_the_schema() {
     let now = stocksync_channels::clock::system_now();
     c.fetch_orders(stocksync_core::Timestamp(0), stocksync_core::Timestamp(now.millis() + 60_000)).await.unwrap();
     c.fetch_listings().await.unwrap();
-    let pushed = c
-        .push(&[
-            crate::shopify_contract::entry("A-1", 2, &item),
-            crate::shopify_contract::entry("X", 1, "gid://shopify/InventoryItem/1"),
-        ])
-        .await;
+    let pushed = c.push(&[entry("A-1", 2, &item), entry("X", 1, "gid://shopify/InventoryItem/1")]).await;
     assert!(pushed[0].is_ok() && pushed[1].is_err());
 
     let requests = sim.requests();
