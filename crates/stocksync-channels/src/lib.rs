@@ -5,15 +5,19 @@
 //! - `model`: what a connector returns and accepts (orders, listings, pushes, errors).
 //! - `http`: the shared client layer: timeouts, retries with backoff and
 //!   jitter, a per-channel rate limiter, obedience to 429 and `Retry-After`.
+//! - `clock`: the injected time source.
 //! - `connector`: `Connector`, one variant per channel kind, and its operations.
 //! - `api`, `ebay`, `shopify`: one module per connector.
 //! - `sim`: simulated marketplaces serving the official shapes, with faults on demand.
 //! - `signing`: HMAC signatures of pushes and webhooks.
 
 pub mod api;
+pub mod clock;
 pub mod connector;
+pub mod ebay;
 pub mod http;
 pub mod model;
+pub mod shopify;
 pub mod signing;
 pub mod sim;
 

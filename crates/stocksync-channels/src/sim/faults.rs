@@ -77,24 +77,50 @@ impl FaultInjector {
     }
 }
 
-/// Middleware: throttles, fails or slows a request before the handler runs.
-/// Control paths (`/_sim/…`) are never faulted.
-pub async fn inject(State(f): State<FaultInjector>, req: Request, next: Next) -> Response {
-    if req.uri().path().starts_with("/_sim/") {
-        return next.run(req).await;
-    }
+/// A request-level fault drawn before a handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drawn {
+    /// Answer 429 with `Retry-After` in seconds.
+    Throttle { retry_after_s: u64 },
+    /// Answer 500 without doing anything.
+    Error,
+}
+
+/// Draws the request-level faults for one request, sleeping first when
+/// `slow` comes up. Simulators render the answer in their channel's shape.
+pub async fn draw(f: &FaultInjector) -> Option<Drawn> {
     let faults = f.get();
     if f.roll(|x| x.throttle) {
-        let after = faults.retry_after_s.to_string();
-        return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", after)], "throttled by the simulator").into_response();
+        return Some(Drawn::Throttle { retry_after_s: faults.retry_after_s });
     }
     if f.roll(|x| x.error) {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "simulated failure").into_response();
+        return Some(Drawn::Error);
     }
     if f.roll(|x| x.slow) {
         tokio::time::sleep(Duration::from_millis(faults.slow_ms)).await;
     }
-    next.run(req).await
+    None
+}
+
+/// Whether a path is a simulator control route, which faults never touch.
+pub fn is_control(req: &Request) -> bool {
+    req.uri().path().starts_with("/_sim/")
+}
+
+/// Middleware: throttles, fails or slows a request before the handler runs,
+/// with plain-text bodies. Control paths (`/_sim/…`) are never faulted.
+pub async fn inject(State(f): State<FaultInjector>, req: Request, next: Next) -> Response {
+    if is_control(&req) {
+        return next.run(req).await;
+    }
+    match draw(&f).await {
+        Some(Drawn::Throttle { retry_after_s }) => {
+            let after = retry_after_s.to_string();
+            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", after)], "throttled by the simulator").into_response()
+        }
+        Some(Drawn::Error) => (StatusCode::INTERNAL_SERVER_ERROR, "simulated failure").into_response(),
+        None => next.run(req).await,
+    }
 }
 
 /// `GET /_sim/faults` and `POST /_sim/faults` bodies.

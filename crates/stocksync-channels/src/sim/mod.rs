@@ -4,9 +4,15 @@
 //!
 //! - `faults`: the fault menu and the middleware that applies it.
 //! - `api`: a receiver of `api`-channel quantity pushes.
+//! - `ebay`: the eBay Sell Fulfillment and Sell Inventory calls stocksync uses.
+//! - `shopify`: the Shopify Admin GraphQL operations stocksync uses, and order webhooks.
+//! - `control`: the order-change body the marketplace simulators share.
 
 pub mod api;
+pub mod control;
+pub mod ebay;
 pub mod faults;
+pub mod shopify;
 
 use std::net::SocketAddr;
 

@@ -1,3 +1,10 @@
-//! Integration tests for the connectors against their simulators.
+//! Integration tests for the connectors against their simulators, and
+//! contract tests of both against the channels' official specs.
 
 mod api_push;
+mod ebay;
+mod ebay_contract;
+mod graphql_schema;
+mod shopify;
+mod shopify_contract;
+mod specs;
