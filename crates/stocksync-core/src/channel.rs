@@ -120,6 +120,13 @@ impl ChannelSettings {
                     .to_owned(),
             );
         }
+        if self.import_quantities && self.push_quantities {
+            w.push(
+                "import_quantities and push_quantities are both on: the quantities read back from this channel include \
+                 what stocksync pushed there. For a marketplace-run warehouse, switch push_quantities off."
+                    .to_owned(),
+            );
+        }
         if !self.push_quantities {
             w.push("push_quantities is off: this channel's listings are not updated when stock changes.".to_owned());
         }

@@ -31,7 +31,7 @@ pub use sqlite::idempotency::IDEMPOTENCY_KEEP_MS;
 pub use sqlite::push::{DuePush, PushAnswer, Taken};
 pub use sqlite::writer::{Clock, Isolation, Session};
 use sqlite::{Readers, read, writer::Writer};
-pub use sync::ImportReport;
+pub use sync::{ImportReport, ListingReport};
 use views::{FcView, InventoryView, ItemView, OrderStats, OrderView};
 
 /// The system clock.

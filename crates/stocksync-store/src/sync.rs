@@ -85,3 +85,30 @@ impl Store {
         .await
     }
 }
+
+/// What a listing import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListingReport {
+    pub created: usize,
+    pub updated: usize,
+    /// New listings whose channel SKU names no item (yet).
+    pub unmapped: usize,
+    /// Quantities read into the channel's `source_fc`.
+    pub quantities: usize,
+}
+
+impl Store {
+    /// Records a channel's listings: new channel SKUs become listings
+    /// (linked by SKU or alias), known ones get their external ids. With
+    /// `import_quantities` on, each mapped stock item's quantity there
+    /// becomes `available` at the channel's `source_fc`. One transaction.
+    pub async fn import_listings(
+        &self,
+        channel: ChannelId,
+        listings: Vec<(String, Option<String>, Option<i64>)>,
+        actor: &str,
+    ) -> Result<ListingReport> {
+        let actor = actor.to_owned();
+        self.write(move |s| s.import_listings(channel, &listings, &actor)).await
+    }
+}

@@ -236,3 +236,83 @@ impl Session<'_> {
         Ok(())
     }
 }
+
+impl Session<'_> {
+    pub fn import_listings(
+        &mut self,
+        channel: stocksync_core::ChannelId,
+        listings: &[(String, Option<String>, Option<i64>)],
+        actor: &str,
+    ) -> Result<crate::sync::ListingReport> {
+        let mut report = crate::sync::ListingReport::default();
+        let settings = super::query::channel(self.conn, channel.0)?
+            .ok_or_else(|| crate::StoreError::not_found(format!("no channel {}", channel.0)))?
+            .settings;
+        let source_fc = settings.source_fc.filter(|_| settings.import_quantities);
+        for (channel_sku, external_id, quantity) in listings {
+            let known: Option<(Option<String>, Option<i64>)> = self
+                .conn
+                .prepare_cached("SELECT external_id, item_id FROM listings WHERE channel_id = ?1 AND channel_sku = ?2")?
+                .query_row(params![channel.0, channel_sku], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let item = match known {
+                Some((current, item)) => {
+                    if external_id.is_some() && current != *external_id {
+                        self.conn
+                            .prepare_cached(
+                                "UPDATE listings SET external_id = ?3 WHERE channel_id = ?1 AND channel_sku = ?2",
+                            )?
+                            .execute(params![channel.0, channel_sku, external_id])?;
+                        report.updated += 1;
+                    }
+                    item
+                }
+                None => {
+                    let new = crate::NewListing {
+                        channel_sku: channel_sku.clone(),
+                        external_id: external_id.clone(),
+                        ..Default::default()
+                    };
+                    // A channel SKU stocksync cannot store (too long, control
+                    // characters) is the channel's problem; skip it, keep the rest.
+                    match self.create_listing(channel, &new, actor) {
+                        Ok(item) => {
+                            report.created += 1;
+                            if item.is_none() {
+                                report.unmapped += 1;
+                            }
+                            item.map(|i| i.0)
+                        }
+                        Err(crate::StoreError::Rejected(r)) => {
+                            tracing::warn!(channel.id = channel.0, listing = %channel_sku, reason = %r, "listing not imported");
+                            None
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            if let (Some(fc), Some(item), Some(q)) = (&source_fc, item, quantity) {
+                let sku: Option<(String, String)> = self
+                    .conn
+                    .prepare_cached("SELECT sku, kind FROM items WHERE id = ?1")?
+                    .query_row([item], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                if let Some((sku, _)) = sku.filter(|(_, kind)| kind == "stock") {
+                    let cx = stocksync_core::workflow::Ctx { at: self.now, actor };
+                    let reference = format!("channel:{}", channel.0);
+                    stocksync_core::workflow::set_stock(
+                        self,
+                        &sku,
+                        fc.as_str(),
+                        stocksync_core::workflow::StockTarget::Available((*q).max(0)),
+                        Some("imported from channel"),
+                        &reference,
+                        &cx,
+                    )?;
+                    report.quantities += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+}

@@ -21,6 +21,10 @@ use super::{now, stopped};
 pub const OVERLAP_MS: i64 = 5 * 60 * 1000;
 /// Where a channel's first poll starts: recent orders only.
 pub const FIRST_POLL_LOOKBACK_MS: i64 = 24 * 3600 * 1000;
+/// How often a channel's listings are read again (new listings, changed
+/// external ids, imported quantities). Listings change rarely; reading them
+/// costs a full catalog walk of the channel's API.
+pub const LISTINGS_REFRESH: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone)]
 pub struct ImportWorker {
@@ -51,6 +55,10 @@ impl ImportWorker {
     /// One poll of one channel.
     pub async fn poll(&self, ch: &Live) -> anyhow::Result<ImportReport> {
         let id = ChannelId(ch.view.id);
+        if !ch.view.settings.import_orders {
+            // Off means off: nothing is read, nothing deducted (PRODUCT.md §5).
+            return Ok(ImportReport::default());
+        }
         let until = now();
         let cursor = self.store.import_cursor(id).await?.and_then(|c| c.parse::<i64>().ok());
         let since = Timestamp(cursor.map_or(until.0 - FIRST_POLL_LOOKBACK_MS, |c| c - OVERLAP_MS));
@@ -71,6 +79,15 @@ impl ImportWorker {
         metrics::counter!("stocksync_orders_imported_total", "channel" => ch.view.name.clone())
             .increment((report.created + report.changed) as u64);
         Ok(report)
+    }
+
+    /// Reads the channel's listings: links new ones by SKU or alias, keeps
+    /// external ids current, and imports quantities when the channel says so.
+    pub async fn sync_listings(&self, ch: &Live) -> anyhow::Result<stocksync_store::ListingReport> {
+        let remote = ch.connector.fetch_listings().await.map_err(|e| anyhow::anyhow!("reading listings: {e}"))?;
+        let rows = remote.into_iter().map(|l| (l.channel_sku, l.external_id, l.quantity)).collect();
+        let actor = format!("import:{}", ch.view.name);
+        Ok(self.store.import_listings(ChannelId(ch.view.id), rows, &actor).await?)
     }
 
     /// Runs until `shutdown`: one loop per polled channel with import on.
@@ -97,10 +114,28 @@ impl ImportWorker {
     }
 
     async fn channel_loop(&self, id: i64, mut stop: watch::Receiver<bool>) {
+        let mut listings_read: Option<tokio::time::Instant> = None;
         loop {
             let Some(ch) = self.channels.load().await.ok().and_then(|l| l.into_iter().find(|c| c.view.id == id)) else {
                 return;
             };
+            if listings_read.is_none_or(|t| t.elapsed() >= LISTINGS_REFRESH) {
+                match self.sync_listings(&ch).await {
+                    Ok(r) => {
+                        listings_read = Some(tokio::time::Instant::now());
+                        tracing::info!(
+                            channel.id = id,
+                            created = r.created,
+                            updated = r.updated,
+                            unmapped = r.unmapped,
+                            "listings read"
+                        );
+                    }
+                    Err(e) => {
+                        tracing::warn!(channel.id = id, error = %e, "reading listings failed; retrying at the next poll")
+                    }
+                }
+            }
             if ch.view.settings.import_orders
                 && let Err(e) = self.poll(&ch).await
             {

@@ -4,6 +4,7 @@
 
 mod api;
 mod bench;
+mod channels;
 mod check;
 mod cli;
 mod common;
