@@ -5,6 +5,7 @@
 mod allocation;
 mod e2e;
 mod flash_sale;
+mod http;
 mod ingest;
 
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ pub enum Scenario {
     FlashSale(flash_sale::Args),
     /// Multi-line orders over 10 FCs with random stock-outs; verifies the priority rule on every order.
     Allocation(allocation::Args),
+    /// Orders over HTTP from 32 concurrent clients to the API.
+    Http(http::Args),
     /// Orders through the HTTP API at a steady rate; latency until every other channel receives the new quantity.
     E2e(e2e::Args),
 }
@@ -63,6 +66,7 @@ pub async fn run(scenario: Scenario, config: &Config, url_given: bool) -> anyhow
         Scenario::FlashSale(args) => flash_sale::run(&db.store, args).await,
         Scenario::Allocation(args) => allocation::run(&db.store, args).await,
         Scenario::E2e(args) => e2e::run(&db.store, args).await,
+        Scenario::Http(args) => http::run(&db.store, args).await,
     };
     drop(db);
     let (report, ok) = result?;

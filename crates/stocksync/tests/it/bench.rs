@@ -112,6 +112,15 @@ fn bench_e2e_delivers_every_order_to_every_receiver() {
 }
 
 #[test]
+fn bench_http_submits_every_order_over_http() {
+    let sb = Sandbox::new();
+    let v = bench(&sb, &["http", "--orders", "300", "--skus", "50", "--clients", "4"]);
+    assert_eq!(v["scenario"], "http");
+    assert_eq!((int(&v, "orders"), int(&v, "oversold_units")), (300, 0));
+    assert_eq!(int(&v, "allocated_units") + int(&v, "backordered_units"), 300);
+}
+
+#[test]
 fn bench_leaves_no_temporary_database_behind() {
     let sb = Sandbox::new();
     let run = sb.run(&["bench", "flash-sale", "--orders", "20", "--stock", "10"]);
