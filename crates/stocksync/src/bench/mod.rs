@@ -51,6 +51,9 @@ pub struct Report {
     pub backordered_units: i64,
     pub oversold_units: i64,
     pub latency_ms: Latency,
+    /// Per-path latencies, for scenarios that measure several (`e2e`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paths: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -228,6 +231,7 @@ pub async fn report(
         backordered_units: stats.backordered_units,
         oversold_units: stats.oversold_units,
         latency_ms: percentiles(latencies),
+        paths: None,
     })
 }
 
