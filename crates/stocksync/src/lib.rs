@@ -8,4 +8,5 @@
 pub mod bench;
 pub mod commands;
 pub mod config;
+pub mod csv;
 pub mod http;
