@@ -26,6 +26,10 @@ enum Command {
     Migrate,
     /// Verify every invariant the database can show; exit 1 on any violation, 2 if there is no database.
     Check,
+    /// Upload a CSV file (inventory, items or listings) all or nothing; exit 2 listing every bad line.
+    Import(commands::import::Args),
+    /// Write inventory, items or listings as CSV, in the formats `import` reads.
+    Export(commands::export::Args),
     /// Serve the HTTP API (and, as they land, the workers and the web UI).
     Serve(commands::serve::Args),
     /// Manage API tokens.
@@ -63,6 +67,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Migrate => commands::migrate::run(&config),
             Command::Check => commands::check::run(&config).await,
+            Command::Import(args) => commands::import::run(&config, args).await,
+            Command::Export(args) => commands::export::run(&config, args).await,
             Command::Serve(args) => commands::serve::run(&config, args).await,
             Command::Token { action } => commands::token::run(&config, action).await,
             Command::Bench { scenario } => bench::run(scenario, &config, cli.database_url.is_some()).await,

@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod config;
+pub mod export;
+pub mod import;
 pub mod migrate;
 pub mod serve;
 pub mod token;
