@@ -5,6 +5,7 @@
 mod allocation;
 mod flash_sale;
 mod ingest;
+mod upload;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub enum Scenario {
     FlashSale(flash_sale::Args),
     /// Multi-line orders over 10 FCs with random stock-outs; verifies the priority rule on every order.
     Allocation(allocation::Args),
+    /// A generated inventory CSV (items × FCs) through the upload path of `POST /uploads/inventory`.
+    Upload(upload::Args),
 }
 
 /// The JSON line every scenario prints last.
@@ -45,6 +48,11 @@ pub struct Report {
     pub backordered_units: i64,
     pub oversold_units: i64,
     pub latency_ms: Latency,
+    /// CSV rows, for the upload scenario (whose `orders` and `lines` are 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_per_s: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -59,6 +67,7 @@ pub async fn run(scenario: Scenario, config: &Config, url_given: bool) -> anyhow
         Scenario::Ingest(args) => ingest::run(&db.store, args).await,
         Scenario::FlashSale(args) => flash_sale::run(&db.store, args).await,
         Scenario::Allocation(args) => allocation::run(&db.store, args).await,
+        Scenario::Upload(args) => upload::run(&db.store, args).await,
     };
     drop(db);
     let (report, ok) = result?;
@@ -220,6 +229,8 @@ pub async fn report(
         backordered_units: stats.backordered_units,
         oversold_units: stats.oversold_units,
         latency_ms: percentiles(latencies),
+        rows: None,
+        rows_per_s: None,
     })
 }
 
