@@ -160,7 +160,8 @@ impl Rows {
         let before = problems.total();
         for (i, raw) in rows.rec.iter().enumerate() {
             let position = (i + 1).to_string();
-            let Ok(name) = std::str::from_utf8(raw) else {
+            let text = std::str::from_utf8(raw).ok().filter(|n| !n.chars().any(|c| c.is_control() && c != '\r'));
+            let Some(name) = text else {
                 problems.push(LineError::new(line, position, "the header is not UTF-8 text; is this a CSV file?"));
                 return Ok(None);
             };

@@ -101,6 +101,9 @@ async fn the_openapi_document_describes_uploads_and_exports() {
         let get = &doc["paths"][format!("/api/v1/exports/{format}.csv")]["get"];
         assert!(get["responses"]["200"]["content"]["text/csv"].is_object(), "{format}: {get:#}");
     }
+    for schema in ["UploadReport", "Change"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is described");
+    }
     let params = &doc["paths"]["/api/v1/uploads/inventory"]["post"]["parameters"];
     assert_eq!(params[0]["name"], json!("dry_run"), "{params:#}");
 }
