@@ -1,5 +1,7 @@
-//! Integration tests for the `stocksync` binary: each test runs the compiled
-//! executable as a child process against its own temporary directory.
+//! Integration tests for the `stocksync` binary: most run the compiled
+//! executable as a child process against its own temporary directory; `api`
+//! and the `csv_*` HTTP tests call the router in process (`oneshot`), each
+//! over its own temporary database.
 
 mod api;
 mod bench;
