@@ -4,11 +4,13 @@
 //!   thread with group commit, reader connections, migrations, checks.
 //! - `views`: the plain values queries return.
 //! - `error`: `StoreError`.
+//! - `bulk`: batch lookups, upserts and export pages behind CSV uploads.
 //!
 //! Every write runs the core workflow (`stocksync_core::workflow`) against
 //! `Books` implemented over the open transaction, so backends share one
 //! definition of what an operation does.
 
+mod bulk;
 pub mod error;
 mod resources;
 pub mod sqlite;
@@ -25,6 +27,7 @@ use stocksync_core::workflow::{self, Ctx, ImportOutcome, StockTarget};
 use stocksync_core::{ChannelId, ItemId, OrderId, Timestamp};
 
 pub use error::{Result, StoreError};
+pub use sqlite::bulk::{ItemRow, LevelRow, ListingRow, ListingUpsert, RowAction, SkuKind};
 pub use sqlite::catalog::{NewChannel, NewListing};
 pub use sqlite::edit::{ChannelEdit, ItemPatch};
 pub use sqlite::idempotency::IDEMPOTENCY_KEEP_MS;

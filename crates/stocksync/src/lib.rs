@@ -9,5 +9,6 @@
 pub mod bench;
 pub mod commands;
 pub mod config;
+pub mod csv;
 pub mod http;
 pub mod workers;

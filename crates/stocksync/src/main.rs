@@ -30,6 +30,10 @@ enum Command {
     Demo(commands::demo::Args),
     /// Run a simulated marketplace.
     Sim(commands::sim::Args),
+    /// Upload a CSV file (inventory, items or listings) all or nothing; exit 2 listing every bad line.
+    Import(commands::import::Args),
+    /// Write inventory, items or listings as CSV, in the formats `import` reads.
+    Export(commands::export::Args),
     /// Serve the HTTP API (and, as they land, the workers and the web UI).
     Serve(commands::serve::Args),
     /// Manage API tokens.
@@ -69,6 +73,8 @@ fn main() -> ExitCode {
             Command::Check => commands::check::run(&config).await,
             Command::Demo(args) => commands::demo::run(&config, cli.database_url.is_some(), args).await,
             Command::Sim(args) => commands::sim::run(args).await,
+            Command::Import(args) => commands::import::run(&config, args).await,
+            Command::Export(args) => commands::export::run(&config, args).await,
             Command::Serve(args) => commands::serve::run(&config, args).await,
             Command::Token { action } => commands::token::run(&config, action).await,
             Command::Bench { scenario } => bench::run(scenario, &config, cli.database_url.is_some()).await,

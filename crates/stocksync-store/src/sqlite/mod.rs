@@ -5,6 +5,7 @@
 //! invariant checks (`check`).
 
 pub mod books;
+pub mod bulk;
 pub mod catalog;
 pub mod check;
 pub mod edit;

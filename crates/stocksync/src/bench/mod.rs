@@ -7,6 +7,7 @@ mod e2e;
 mod flash_sale;
 mod http;
 mod ingest;
+mod upload;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub enum Scenario {
     Http(http::Args),
     /// Orders through the HTTP API at a steady rate; latency until every other channel receives the new quantity.
     E2e(e2e::Args),
+    /// A generated inventory CSV (items × FCs) through the upload path of `POST /uploads/inventory`.
+    Upload(upload::Args),
 }
 
 /// The JSON line every scenario prints last.
@@ -54,6 +57,11 @@ pub struct Report {
     /// Per-path latencies, for scenarios that measure several (`e2e`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paths: Option<serde_json::Value>,
+    /// CSV rows, for the upload scenario (whose `orders` and `lines` are 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_per_s: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +78,7 @@ pub async fn run(scenario: Scenario, config: &Config, url_given: bool) -> anyhow
         Scenario::Allocation(args) => allocation::run(&db.store, args).await,
         Scenario::E2e(args) => e2e::run(&db.store, args).await,
         Scenario::Http(args) => http::run(&db.store, args).await,
+        Scenario::Upload(args) => upload::run(&db.store, args).await,
     };
     drop(db);
     let (report, ok) = result?;
@@ -232,6 +241,8 @@ pub async fn report(
         oversold_units: stats.oversold_units,
         latency_ms: percentiles(latencies),
         paths: None,
+        rows: None,
+        rows_per_s: None,
     })
 }
 

@@ -3,6 +3,8 @@
 pub mod check;
 pub mod config;
 pub mod demo;
+pub mod export;
+pub mod import;
 pub mod migrate;
 pub mod serve;
 pub mod sim;

@@ -23,7 +23,7 @@ mod movements;
 pub mod openapi;
 pub mod ops;
 mod orders;
-mod page;
+pub mod page;
 mod sync;
 mod tokens;
 pub mod uploads;

@@ -1,6 +1,7 @@
-//! Integration tests for the `stocksync` binary: each test runs the compiled
-//! executable as a child process against its own temporary directory, or
-//! (`api`) calls the HTTP router in process over its own database.
+//! Integration tests for the `stocksync` binary: most run the compiled
+//! executable as a child process against its own temporary directory; `api`
+//! and the `csv_*` HTTP tests call the router in process (`oneshot`), each
+//! over its own temporary database.
 
 mod api;
 mod bench;
@@ -8,4 +9,9 @@ mod channels;
 mod check;
 mod cli;
 mod common;
+mod csv_catalog;
+mod csv_cli;
+mod csv_export;
+mod csv_support;
+mod csv_upload;
 mod sync;
