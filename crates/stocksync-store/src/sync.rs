@@ -22,6 +22,13 @@ pub struct ImportReport {
 }
 
 impl Store {
+    /// Ticks whenever a commit appended to the push outbox.
+    pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        match &self.backend {
+            crate::Backend::Sqlite { writer, .. } => writer.outbox_changes(),
+        }
+    }
+
     /// Moves waiting queue rows into per-listing push state.
     pub async fn take_push_queue(&self, max_rows: usize) -> Result<Taken> {
         self.write(move |s| s.take_push_queue(max_rows)).await
