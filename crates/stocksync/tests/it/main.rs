@@ -9,6 +9,7 @@ mod channels;
 mod check;
 mod cli;
 mod common;
+mod crash;
 mod csv_catalog;
 mod csv_cli;
 mod csv_export;
