@@ -4,15 +4,18 @@
 //!   thread with group commit, reader connections, migrations, checks.
 //! - `views`: the plain values queries return.
 //! - `error`: `StoreError`.
+//! - `users`: web UI users and sessions; `attention`: what the UI's dashboard and activity show.
 //!
 //! Every write runs the core workflow (`stocksync_core::workflow`) against
 //! `Books` implemented over the open transaction, so backends share one
 //! definition of what an operation does.
 
+mod attention;
 pub mod error;
 mod resources;
 pub mod sqlite;
 mod sync;
+mod users;
 pub mod views;
 
 use std::path::PathBuf;
