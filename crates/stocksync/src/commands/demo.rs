@@ -52,6 +52,7 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
     let receiver_run = sim::spawn(receiver.router(), "127.0.0.1:0").await?;
     let token = crate::http::auth::new_secret().map_err(|e| anyhow::anyhow!(e.message))?;
     store.create_token("demo-admin", Role::Admin, &token).await?;
+    let password = crate::commands::user::create_with_generated_password(&store, "demo", Role::Admin).await?;
 
     let listener = match TcpListener::bind(&args.listen).await {
         Ok(l) => l,
@@ -71,6 +72,7 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
     println!("stocksync demo");
     println!("  database   {url}");
     println!("  server     {base}   (API under {base}/api/v1, OpenAPI at {base}/api/v1/openapi.json)");
+    println!("  web UI     {base}/   (sign in as demo, password {password})");
     println!("  token      {token}   (admin; try: curl -H 'Authorization: Bearer {token}' {base}/api/v1/sync/status)");
     println!("  channel    my-store (api) pushing to the simulator at {}", receiver_run.url());
     println!(

@@ -7,3 +7,4 @@ pub mod migrate;
 pub mod serve;
 pub mod sim;
 pub mod token;
+pub mod user;
