@@ -1,11 +1,12 @@
 //! `stocksync bench …`: throughput and latency scenarios of PRODUCT.md §10.
 //! Each prints progress to stderr and, as the last line of stdout, one JSON
-//! object with the fields every scenario shares (`Report`).
+//! object with the fields every scenario shares (`Report`; `ui` reports per page).
 
 mod allocation;
 mod e2e;
 mod flash_sale;
 mod ingest;
+mod ui;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub enum Scenario {
     Allocation(allocation::Args),
     /// Orders through the HTTP API at a steady rate; latency until every other channel receives the new quantity.
     E2e(e2e::Args),
+    /// The web UI's orders workspace over a large order book: server time of the first and filtered pages.
+    Ui(ui::Args),
 }
 
 /// The JSON line every scenario prints last.
@@ -63,6 +66,14 @@ pub async fn run(scenario: Scenario, config: &Config, url_given: bool) -> anyhow
         Scenario::FlashSale(args) => flash_sale::run(&db.store, args).await,
         Scenario::Allocation(args) => allocation::run(&db.store, args).await,
         Scenario::E2e(args) => e2e::run(&db.store, args).await,
+        Scenario::Ui(args) => {
+            // Its report is per page, not per order: printed here in its own shape.
+            let result = ui::run(&db.store, args).await;
+            drop(db);
+            let (report, ok) = result?;
+            println!("{}", serde_json::to_string(&report)?);
+            return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
     };
     drop(db);
     let (report, ok) = result?;
