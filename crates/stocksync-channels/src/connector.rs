@@ -80,6 +80,16 @@ impl Connector {
         }
     }
 
+    /// A cheap call proving that the URL and credentials work (the UI's
+    /// connection test): an empty batch for `api` channels (acknowledged,
+    /// changes nothing), else the orders of the minute before `now`.
+    pub async fn check(&self, now: Timestamp) -> Result<(), ChannelError> {
+        match self {
+            Self::Api(c) => c.push_batch(&[]).await,
+            other => other.fetch_orders(Timestamp(now.0 - 60_000), now).await.map(drop),
+        }
+    }
+
     /// The channel's listings (SKU → external ids and current quantity).
     pub async fn fetch_listings(&self) -> Result<Vec<RemoteListing>, ChannelError> {
         match self {

@@ -5,16 +5,19 @@
 //! - `views`: the plain values queries return.
 //! - `error`: `StoreError`.
 //! - `bulk`: batch lookups, upserts and export pages behind CSV uploads.
+//! - `users`: web UI users and sessions; `attention`: what the UI's dashboard and activity show.
 //!
 //! Every write runs the core workflow (`stocksync_core::workflow`) against
 //! `Books` implemented over the open transaction, so backends share one
 //! definition of what an operation does.
 
+mod attention;
 mod bulk;
 pub mod error;
 mod resources;
 pub mod sqlite;
 mod sync;
+mod users;
 pub mod views;
 
 use std::path::PathBuf;

@@ -211,3 +211,32 @@ pub struct SyncStatusView {
     pub pending_pushes: i64,
     pub failed_pushes: i64,
 }
+
+/// A web UI user, without the password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserView {
+    pub name: String,
+    pub role: stocksync_core::auth::Role,
+    pub created_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+}
+
+/// A listing whose latest value the channel has not accepted yet, after a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedPushView {
+    pub channel: i64,
+    pub channel_sku: String,
+    pub quantity: i64,
+    pub attempts: i64,
+    pub error: String,
+    pub next_attempt_at: Timestamp,
+}
+
+/// A listing's last accepted push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedView {
+    pub channel: i64,
+    pub channel_sku: String,
+    pub quantity: i64,
+    pub at: Timestamp,
+}

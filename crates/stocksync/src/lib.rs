@@ -3,6 +3,7 @@
 //! - `config`: typed, layered settings.
 //! - `commands`: one module per CLI subcommand; `bench`: the benchmarks.
 //! - `http`: the JSON API of API.md (router, auth, idempotency, errors, OpenAPI).
+//! - `ui`: the web UI at `/` (server-rendered pages, sign-in, CSRF).
 //! - `workers`: the push and import workers.
 //! - `csv`: the bulk-upload and export formats of PRODUCT.md §6, streamed.
 
@@ -11,4 +12,5 @@ pub mod commands;
 pub mod config;
 pub mod csv;
 pub mod http;
+pub mod ui;
 pub mod workers;

@@ -34,12 +34,17 @@ enum Command {
     Import(commands::import::Args),
     /// Write inventory, items or listings as CSV, in the formats `import` reads.
     Export(commands::export::Args),
-    /// Serve the HTTP API (and, as they land, the workers and the web UI).
+    /// Serve the HTTP API, the web UI at `/`, and the workers.
     Serve(commands::serve::Args),
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
         action: commands::token::Action,
+    },
+    /// Manage web UI users.
+    User {
+        #[command(subcommand)]
+        action: commands::user::Action,
     },
     /// Run a benchmark; the last line of stdout is one JSON object.
     Bench {
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
             Command::Export(args) => commands::export::run(&config, args).await,
             Command::Serve(args) => commands::serve::run(&config, args).await,
             Command::Token { action } => commands::token::run(&config, action).await,
+            Command::User { action } => commands::user::run(&config, action).await,
             Command::Bench { scenario } => bench::run(scenario, &config, cli.database_url.is_some()).await,
             Command::Config { action } => commands::config::run(action),
         }

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use stocksync_core::books::Level;
 use stocksync_core::catalog::ItemDraft;
 use stocksync_core::workflow::{self, Ctx};
-use stocksync_core::{ChannelId, ItemId, Rejection, Timestamp};
+use stocksync_core::{ChannelId, ItemId, Rejection};
 
 use super::catalog::NewListing;
 use super::edit::ItemPatch;
@@ -163,11 +163,6 @@ pub fn listing_page(conn: &Connection, after: Option<(i64, &str)>, limit: usize)
 }
 
 impl Session<'_> {
-    /// The transaction's time: what a workflow `Ctx` built by a job should carry.
-    pub fn now(&self) -> Timestamp {
-        self.now
-    }
-
     /// Empties the writer's cache of stock levels (about 70 bytes a level).
     /// A job that sets a million levels once each calls this every so many
     /// rows, so that its memory does not grow with the file; the next read

@@ -90,6 +90,13 @@ pub struct Session<'a> {
     pub(crate) now: Timestamp,
 }
 
+impl Session<'_> {
+    /// The time of this job's transaction (the writer's clock).
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+}
+
 impl std::fmt::Debug for Session<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session").field("now", &self.now).finish_non_exhaustive()

@@ -1,12 +1,13 @@
 //! `stocksync bench …`: throughput and latency scenarios of PRODUCT.md §10.
 //! Each prints progress to stderr and, as the last line of stdout, one JSON
-//! object with the fields every scenario shares (`Report`).
+//! object with the fields every scenario shares (`Report`; `ui` reports per page).
 
 mod allocation;
 mod e2e;
 mod flash_sale;
 mod http;
 mod ingest;
+mod ui;
 mod upload;
 
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ pub enum Scenario {
     E2e(e2e::Args),
     /// A generated inventory CSV (items × FCs) through the upload path of `POST /uploads/inventory`.
     Upload(upload::Args),
+    /// The web UI's orders workspace over a large order book: server time of the first and filtered pages.
+    Ui(ui::Args),
 }
 
 /// The JSON line every scenario prints last.
@@ -79,6 +82,14 @@ pub async fn run(scenario: Scenario, config: &Config, url_given: bool) -> anyhow
         Scenario::E2e(args) => e2e::run(&db.store, args).await,
         Scenario::Http(args) => http::run(&db.store, args).await,
         Scenario::Upload(args) => upload::run(&db.store, args).await,
+        Scenario::Ui(args) => {
+            // Its report is per page, not per order: printed here in its own shape.
+            let result = ui::run(&db.store, args).await;
+            drop(db);
+            let (report, ok) = result?;
+            println!("{}", serde_json::to_string(&report)?);
+            return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
     };
     drop(db);
     let (report, ok) = result?;

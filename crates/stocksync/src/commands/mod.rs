@@ -9,3 +9,4 @@ pub mod migrate;
 pub mod serve;
 pub mod sim;
 pub mod token;
+pub mod user;

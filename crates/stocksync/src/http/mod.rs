@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(move || openapi::serve(doc.clone())))
+        .merge(crate::ui::routes())
         .fallback(|| async { ApiError::not_found("no such resource; see /api/v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new_status(

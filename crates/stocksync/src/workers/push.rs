@@ -15,7 +15,7 @@ use stocksync_store::{PushAnswer, Store, Taken};
 use tokio::sync::watch;
 
 use super::channels::{Channels, Live};
-use super::latency::LatencyBook;
+use super::latency::{LatencyBook, PushEvent};
 use super::{now, stopped};
 
 /// Queue rows taken per transaction: bounds one step's work.
@@ -89,6 +89,14 @@ impl PushWorker {
             let at = now();
             let mut answers = Vec::with_capacity(chunk.len());
             for (d, r) in chunk.iter().zip(results) {
+                self.latency.note(PushEvent {
+                    at,
+                    channel: ch.view.id,
+                    channel_sku: d.channel_sku.clone(),
+                    quantity: d.quantity,
+                    latency_ms: (at.0 - d.since.0).max(0) as f64,
+                    error: r.as_ref().err().map(ToString::to_string),
+                });
                 let outcome = match r {
                     Ok(()) => {
                         sent += 1;

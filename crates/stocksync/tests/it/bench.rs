@@ -232,3 +232,17 @@ fn bench_temporary_directory_is_not_named_by_the_pid_alone() {
     let left: Vec<_> = std::fs::read_dir(sb.path("tmp")).expect("sandbox tmp").collect();
     assert!(left.is_empty(), "bench left {left:?} in its temporary directory");
 }
+
+#[test]
+fn bench_ui_times_every_workspace_page() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["bench", "ui", "--orders", "300", "--skus", "20", "--requests", "2"]);
+    run.expect_code(0);
+    let last = run.stdout.lines().last().unwrap_or_else(|| panic!("no stdout\n{run}"));
+    let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("last line is not JSON ({e})\n{run}"));
+    assert_eq!((v["scenario"].as_str(), v["orders"].as_u64()), (Some("ui"), Some(300)));
+    let pages = v["pages"].as_array().expect("pages");
+    assert_eq!(pages.len(), 6);
+    assert_eq!(pages[0]["rows"].as_u64(), Some(50), "the first page is full: {v}");
+    assert!(pages.iter().all(|p| p["latency_ms"]["p50"].is_number()), "{v}");
+}

@@ -1,7 +1,8 @@
 //! Integration tests for the `stocksync` binary: most run the compiled
-//! executable as a child process against its own temporary directory; `api`
-//! and the `csv_*` HTTP tests call the router in process (`oneshot`), each
-//! over its own temporary database.
+//! executable as a child process against its own temporary directory; `api`,
+//! `ui` and the `csv_*` HTTP tests call the router in process (`oneshot`),
+//! each over its own temporary database; the UI is also driven in a real
+//! headless Chromium (`ui::browser`).
 
 mod api;
 mod bench;
@@ -16,3 +17,4 @@ mod csv_export;
 mod csv_support;
 mod csv_upload;
 mod sync;
+mod ui;

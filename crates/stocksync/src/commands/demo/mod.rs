@@ -56,6 +56,7 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
     let markets = Markets::start().await?;
     let token = crate::http::auth::new_secret().map_err(|e| anyhow::anyhow!(e.message))?;
     store.create_token("demo-admin", Role::Admin, &token).await?;
+    let password = crate::commands::user::create_with_generated_password(&store, "demo", Role::Admin).await?;
 
     let listener = match TcpListener::bind(&args.listen).await {
         Ok(l) => l,
@@ -75,6 +76,7 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
     println!("stocksync demo");
     println!("  database   {url}");
     println!("  server     {base}   (API under {base}/api/v1, OpenAPI at {base}/api/v1/openapi.json)");
+    println!("  web UI     {base}/   (sign in as demo, password {password})");
     println!("  token      {token}   (admin; try: curl -H 'Authorization: Bearer {token}' {base}/api/v1/sync/status)");
     println!(
         "  channels   ebay (polled) at {}, shopify (webhooks + polling) at {}, my-store (api) at {}",
