@@ -12,12 +12,14 @@ use crate::ebay::EbayConnector;
 use crate::http::RetryPolicy;
 use crate::model::{ChannelConfig, ChannelError, PushEntry, PushResult, RemoteListing, RemoteOrder};
 use crate::shopify::ShopifyConnector;
+use crate::woocommerce::WooConnector;
 
 #[derive(Debug, Clone)]
 pub enum Connector {
     Api(ApiConnector),
     Ebay(EbayConnector),
     Shopify(ShopifyConnector),
+    Woocommerce(WooConnector),
 }
 
 /// What an inbound webhook carried.
@@ -39,6 +41,7 @@ impl Connector {
             ChannelKind::Api => Ok(Self::Api(ApiConnector::new(cfg, policy)?)),
             ChannelKind::Ebay => Ok(Self::Ebay(EbayConnector::new(cfg, policy)?)),
             ChannelKind::Shopify => Ok(Self::Shopify(ShopifyConnector::new(cfg, policy)?)),
+            ChannelKind::Woocommerce => Ok(Self::Woocommerce(WooConnector::new(cfg, policy)?)),
             other => Err(ChannelError::permanent(format!("the {} connector is not available yet", other.as_str()))),
         }
     }
@@ -47,8 +50,10 @@ impl Connector {
     pub fn polls_orders(&self) -> bool {
         match self {
             Self::Api(_) => false,
-            // Shopify webhooks get lost; polling catches what they miss.
-            Self::Ebay(_) | Self::Shopify(_) => true,
+            // Shopify and WooCommerce webhooks get lost (WooCommerce even
+            // disables a webhook after 5 failed deliveries); polling catches
+            // what they miss.
+            Self::Ebay(_) | Self::Shopify(_) | Self::Woocommerce(_) => true,
         }
     }
 
@@ -58,6 +63,7 @@ impl Connector {
             Self::Api(_) => crate::api::PUSH_BATCH_MAX,
             Self::Ebay(_) => crate::ebay::PUSH_BATCH_MAX,
             Self::Shopify(_) => crate::shopify::PUSH_BATCH_MAX,
+            Self::Woocommerce(_) => crate::woocommerce::PUSH_BATCH_MAX,
         }
     }
 
@@ -67,6 +73,7 @@ impl Connector {
             Self::Api(c) => c.push(entries).await,
             Self::Ebay(c) => c.push(entries).await,
             Self::Shopify(c) => c.push(entries).await,
+            Self::Woocommerce(c) => c.push(entries).await,
         }
     }
 
@@ -77,6 +84,7 @@ impl Connector {
             Self::Api(_) => Ok(Vec::new()),
             Self::Ebay(c) => c.fetch_orders(since, until).await,
             Self::Shopify(c) => c.fetch_orders(since, until).await,
+            Self::Woocommerce(c) => c.fetch_orders(since, until).await,
         }
     }
 
@@ -86,6 +94,7 @@ impl Connector {
             Self::Api(_) => Ok(Vec::new()),
             Self::Ebay(c) => c.fetch_listings().await,
             Self::Shopify(c) => c.fetch_listings().await,
+            Self::Woocommerce(c) => c.fetch_listings().await,
         }
     }
 
@@ -97,6 +106,7 @@ impl Connector {
             // until that is built, eBay orders come in by polling alone.
             Self::Ebay(_) => Err(ChannelError::permanent("eBay webhooks are not accepted: eBay orders are polled")),
             Self::Shopify(c) => c.verify_webhook(headers, body),
+            Self::Woocommerce(c) => c.verify_webhook(headers, body),
         }
     }
 }

@@ -7,7 +7,9 @@
 //!   jitter, a per-channel rate limiter, obedience to 429 and `Retry-After`.
 //! - `clock`: the injected time source.
 //! - `connector`: `Connector`, one variant per channel kind, and its operations.
-//! - `api`, `ebay`, `shopify`: one module per connector.
+//! - `api`, `ebay`, `shopify`, `woocommerce`: one module per connector.
+//! - `paging`: reading every order of a window from numbered or offset pages.
+//! - `oauth`: short-lived access tokens kept until shortly before they expire.
 //! - `sim`: simulated marketplaces serving the official shapes, with faults on demand.
 //! - `signing`: HMAC signatures of pushes and webhooks.
 
@@ -17,9 +19,12 @@ pub mod connector;
 pub mod ebay;
 pub mod http;
 pub mod model;
+pub mod oauth;
+pub mod paging;
 pub mod shopify;
 pub mod signing;
 pub mod sim;
+pub mod woocommerce;
 
 pub use connector::Connector;
 pub use model::{ChannelConfig, ChannelError, PushEntry, PushResult, RemoteLine, RemoteListing, RemoteOrder};

@@ -6,13 +6,17 @@
 //! - `api`: a receiver of `api`-channel quantity pushes.
 //! - `ebay`: the eBay Sell Fulfillment and Sell Inventory calls stocksync uses.
 //! - `shopify`: the Shopify Admin GraphQL operations stocksync uses, and order webhooks.
+//! - `woocommerce`: the WooCommerce REST v3 orders and products batch calls, and order webhooks.
 //! - `control`: the order-change body the marketplace simulators share.
+//! - `book`: the order book the newer simulators share.
 
 pub mod api;
+pub mod book;
 pub mod control;
 pub mod ebay;
 pub mod faults;
 pub mod shopify;
+pub mod woocommerce;
 
 use std::net::SocketAddr;
 

@@ -8,3 +8,5 @@ mod graphql_schema;
 mod shopify;
 mod shopify_contract;
 mod specs;
+mod woocommerce;
+mod woocommerce_contract;
