@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use stocksync_core::Timestamp;
 use stocksync_core::channel::ChannelKind;
 
+use crate::amazon::AmazonConnector;
 use crate::api::ApiConnector;
 use crate::ebay::EbayConnector;
 use crate::http::RetryPolicy;
@@ -17,6 +18,7 @@ use crate::woocommerce::WooConnector;
 #[derive(Debug, Clone)]
 pub enum Connector {
     Api(ApiConnector),
+    Amazon(AmazonConnector),
     Ebay(EbayConnector),
     Shopify(ShopifyConnector),
     Woocommerce(WooConnector),
@@ -39,6 +41,7 @@ impl Connector {
     pub fn with_policy(cfg: ChannelConfig, policy: RetryPolicy) -> Result<Self, ChannelError> {
         match cfg.kind {
             ChannelKind::Api => Ok(Self::Api(ApiConnector::new(cfg, policy)?)),
+            ChannelKind::Amazon => Ok(Self::Amazon(AmazonConnector::new(cfg, policy)?)),
             ChannelKind::Ebay => Ok(Self::Ebay(EbayConnector::new(cfg, policy)?)),
             ChannelKind::Shopify => Ok(Self::Shopify(ShopifyConnector::new(cfg, policy)?)),
             ChannelKind::Woocommerce => Ok(Self::Woocommerce(WooConnector::new(cfg, policy)?)),
@@ -54,6 +57,8 @@ impl Connector {
             // disables a webhook after 5 failed deliveries); polling catches
             // what they miss.
             Self::Ebay(_) | Self::Shopify(_) | Self::Woocommerce(_) => true,
+            // Amazon notifies through SQS or EventBridge only, never HTTP.
+            Self::Amazon(_) => true,
         }
     }
 
@@ -61,6 +66,7 @@ impl Connector {
     pub fn push_batch_max(&self) -> usize {
         match self {
             Self::Api(_) => crate::api::PUSH_BATCH_MAX,
+            Self::Amazon(_) => crate::amazon::PUSH_BATCH_MAX,
             Self::Ebay(_) => crate::ebay::PUSH_BATCH_MAX,
             Self::Shopify(_) => crate::shopify::PUSH_BATCH_MAX,
             Self::Woocommerce(_) => crate::woocommerce::PUSH_BATCH_MAX,
@@ -71,6 +77,7 @@ impl Connector {
     pub async fn push(&self, entries: &[PushEntry]) -> Vec<PushResult> {
         match self {
             Self::Api(c) => c.push(entries).await,
+            Self::Amazon(c) => c.push(entries).await,
             Self::Ebay(c) => c.push(entries).await,
             Self::Shopify(c) => c.push(entries).await,
             Self::Woocommerce(c) => c.push(entries).await,
@@ -82,6 +89,7 @@ impl Connector {
         match self {
             // Orders from a seller's own store arrive through stocksync's API.
             Self::Api(_) => Ok(Vec::new()),
+            Self::Amazon(c) => c.fetch_orders(since, until).await,
             Self::Ebay(c) => c.fetch_orders(since, until).await,
             Self::Shopify(c) => c.fetch_orders(since, until).await,
             Self::Woocommerce(c) => c.fetch_orders(since, until).await,
@@ -92,6 +100,7 @@ impl Connector {
     pub async fn fetch_listings(&self) -> Result<Vec<RemoteListing>, ChannelError> {
         match self {
             Self::Api(_) => Ok(Vec::new()),
+            Self::Amazon(c) => c.fetch_listings().await,
             Self::Ebay(c) => c.fetch_listings().await,
             Self::Shopify(c) => c.fetch_listings().await,
             Self::Woocommerce(c) => c.fetch_listings().await,
@@ -105,6 +114,8 @@ impl Connector {
             // eBay signs notifications with ECDSA and a key fetched per `kid`;
             // until that is built, eBay orders come in by polling alone.
             Self::Ebay(_) => Err(ChannelError::permanent("eBay webhooks are not accepted: eBay orders are polled")),
+            // SP-API notifications go to SQS or EventBridge; none come over HTTP.
+            Self::Amazon(_) => Err(ChannelError::permanent("Amazon sends no HTTP webhooks: Amazon orders are polled")),
             Self::Shopify(c) => c.verify_webhook(headers, body),
             Self::Woocommerce(c) => c.verify_webhook(headers, body),
         }

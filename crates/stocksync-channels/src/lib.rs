@@ -7,12 +7,13 @@
 //!   jitter, a per-channel rate limiter, obedience to 429 and `Retry-After`.
 //! - `clock`: the injected time source.
 //! - `connector`: `Connector`, one variant per channel kind, and its operations.
-//! - `api`, `ebay`, `shopify`, `woocommerce`: one module per connector.
+//! - `amazon`, `api`, `ebay`, `shopify`, `woocommerce`: one module per connector.
 //! - `paging`: reading every order of a window from numbered or offset pages.
 //! - `oauth`: short-lived access tokens kept until shortly before they expire.
 //! - `sim`: simulated marketplaces serving the official shapes, with faults on demand.
 //! - `signing`: HMAC signatures of pushes and webhooks.
 
+pub mod amazon;
 pub mod api;
 pub mod clock;
 pub mod connector;

@@ -47,7 +47,12 @@ impl ChannelKind {
     /// The default polling interval, in seconds, within the channel's published rate limits.
     pub fn default_poll_interval_s(self) -> u32 {
         match self {
-            // Amazon's getOrders allows a burst of 20 then one call per minute.
+            // Amazon's getOrders allows a burst of 20, then one call per
+            // minute (0.0167/s) [spec]. A poll is one getOrders call per 100
+            // changed orders: polling every minute spends exactly the
+            // sustained rate, and the burst absorbs the extra pages of a busy
+            // window. Each changed order also costs a getOrderItems call,
+            // whose own budget (0.5/s, burst 30) paces itself.
             Self::Amazon => 60,
             // Walmart's orders API allows 5,000 calls per minute but asks for minutes between polls.
             Self::Walmart => 60,

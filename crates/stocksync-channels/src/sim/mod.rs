@@ -3,6 +3,7 @@
 //! and injects faults on demand (`POST /_sim/faults`) or by seed.
 //!
 //! - `faults`: the fault menu and the middleware that applies it.
+//! - `amazon`: the SP-API Orders v0, Listings Items and LWA token calls stocksync uses.
 //! - `api`: a receiver of `api`-channel quantity pushes.
 //! - `ebay`: the eBay Sell Fulfillment and Sell Inventory calls stocksync uses.
 //! - `shopify`: the Shopify Admin GraphQL operations stocksync uses, and order webhooks.
@@ -10,6 +11,7 @@
 //! - `control`: the order-change body the marketplace simulators share.
 //! - `book`: the order book the newer simulators share.
 
+pub mod amazon;
 pub mod api;
 pub mod book;
 pub mod control;

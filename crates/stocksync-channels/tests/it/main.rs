@@ -1,6 +1,8 @@
 //! Integration tests for the connectors against their simulators, and
 //! contract tests of both against the channels' official specs.
 
+mod amazon;
+mod amazon_contract;
 mod api_push;
 mod ebay;
 mod ebay_contract;

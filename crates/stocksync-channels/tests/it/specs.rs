@@ -48,6 +48,14 @@ impl Oas {
         Self { components: json!({ "schemas": schemas }) }
     }
 
+    /// A Swagger 2.0 document's `definitions`, loaded the same way (its
+    /// `#/definitions/…` references become `#/components/schemas/…`).
+    pub fn load_swagger(spec: &Value) -> Self {
+        let definitions = spec["definitions"].to_string().replace("#/definitions/", "#/components/schemas/");
+        let schemas: Value = serde_json::from_str(&definitions).unwrap_or(Value::Null);
+        Self::load(&json!({ "components": { "schemas": schemas } }))
+    }
+
     /// Errors of `instance` against `schema` (a JSON Schema that may `$ref`
     /// `#/components/schemas/…`).
     pub fn errors(&self, schema: Value, instance: &Value) -> Vec<String> {
