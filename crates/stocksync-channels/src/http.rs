@@ -83,6 +83,9 @@ pub struct HttpClient {
     client: reqwest::Client,
     limiter: Arc<DefaultDirectRateLimiter>,
     policy: RetryPolicy,
+    /// Reads how long a 429 asks to wait (`Retry-After` unless a channel
+    /// says it in headers of its own).
+    throttle_wait: fn(&Response) -> Option<Duration>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -102,7 +105,18 @@ impl HttpClient {
         let per_second = NonZeroU32::new(limits.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let limiter = Arc::new(RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)));
-        Ok(Self { client, limiter, policy })
+        Ok(Self { client, limiter, policy, throttle_wait: retry_after })
+    }
+
+    /// The same client reading a 429's wait with `read` (Walmart's
+    /// `X-Next-Replenish-Time`, say).
+    pub fn with_throttle_wait(mut self, read: fn(&Response) -> Option<Duration>) -> Self {
+        self.throttle_wait = read;
+        self
+    }
+
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
     }
 
     /// Sends the request `build` makes, retrying what is worth retrying.
@@ -163,7 +177,7 @@ impl HttpClient {
         })?;
         let status = res.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let after = retry_after(&res).or(op.map(|o| o.throttle_wait));
+            let after = (self.throttle_wait)(&res).or(op.map(|o| o.throttle_wait));
             return Err(ChannelError::throttled(after, format!("429 from {}", res.url().path())));
         }
         if status.is_server_error() {

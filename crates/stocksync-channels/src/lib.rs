@@ -7,7 +7,7 @@
 //!   jitter, a per-channel rate limiter, obedience to 429 and `Retry-After`.
 //! - `clock`: the injected time source.
 //! - `connector`: `Connector`, one variant per channel kind, and its operations.
-//! - `amazon`, `api`, `ebay`, `shopify`, `woocommerce`: one module per connector.
+//! - `amazon`, `api`, `ebay`, `shopify`, `walmart`, `woocommerce`: one module per connector.
 //! - `paging`: reading every order of a window from numbered or offset pages.
 //! - `oauth`: short-lived access tokens kept until shortly before they expire.
 //! - `sim`: simulated marketplaces serving the official shapes, with faults on demand.
@@ -25,6 +25,7 @@ pub mod paging;
 pub mod shopify;
 pub mod signing;
 pub mod sim;
+pub mod walmart;
 pub mod woocommerce;
 
 pub use connector::Connector;

@@ -54,7 +54,12 @@ impl ChannelKind {
             // window. Each changed order also costs a getOrderItems call,
             // whose own budget (0.5/s, burst 30) paces itself.
             Self::Amazon => 60,
-            // Walmart's orders API allows 5,000 calls per minute but asks for minutes between polls.
+            // Walmart counts calls per API in hourly and daily windows and
+            // says what is left on every answer; its orders search reaches
+            // back 180 days and pages 200 at a time, so a poll is one call
+            // per 200 changed orders. A minute between polls spends little of
+            // the orders allowance and leaves the rest for catching up after
+            // downtime, when one poll pages through hours of changes.
             Self::Walmart => 60,
             Self::Api => 60,
             _ => 15,

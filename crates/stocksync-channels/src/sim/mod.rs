@@ -7,6 +7,7 @@
 //! - `api`: a receiver of `api`-channel quantity pushes.
 //! - `ebay`: the eBay Sell Fulfillment and Sell Inventory calls stocksync uses.
 //! - `shopify`: the Shopify Admin GraphQL operations stocksync uses, and order webhooks.
+//! - `walmart`: the Walmart Marketplace token, orders and inventory calls stocksync uses.
 //! - `woocommerce`: the WooCommerce REST v3 orders and products batch calls, and order webhooks.
 //! - `control`: the order-change body the marketplace simulators share.
 //! - `book`: the order book the newer simulators share.
@@ -18,6 +19,7 @@ pub mod control;
 pub mod ebay;
 pub mod faults;
 pub mod shopify;
+pub mod walmart;
 pub mod woocommerce;
 
 use std::net::SocketAddr;

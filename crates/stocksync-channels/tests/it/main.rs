@@ -10,5 +10,7 @@ mod graphql_schema;
 mod shopify;
 mod shopify_contract;
 mod specs;
+mod walmart;
+mod walmart_contract;
 mod woocommerce;
 mod woocommerce_contract;
