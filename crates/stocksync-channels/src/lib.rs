@@ -7,7 +7,7 @@
 //!   jitter, a per-channel rate limiter, obedience to 429 and `Retry-After`.
 //! - `clock`: the injected time source.
 //! - `connector`: `Connector`, one variant per channel kind, and its operations.
-//! - `amazon`, `api`, `ebay`, `shopify`, `walmart`, `woocommerce`: one module per connector.
+//! - `amazon`, `api`, `ebay`, `etsy`, `shopify`, `walmart`, `woocommerce`: one module per connector.
 //! - `paging`: reading every order of a window from numbered or offset pages.
 //! - `oauth`: short-lived access tokens kept until shortly before they expire.
 //! - `sim`: simulated marketplaces serving the official shapes, with faults on demand.
@@ -18,6 +18,7 @@ pub mod api;
 pub mod clock;
 pub mod connector;
 pub mod ebay;
+pub mod etsy;
 pub mod http;
 pub mod model;
 pub mod oauth;

@@ -6,6 +6,8 @@ mod amazon_contract;
 mod api_push;
 mod ebay;
 mod ebay_contract;
+mod etsy;
+mod etsy_contract;
 mod graphql_schema;
 mod shopify;
 mod shopify_contract;
