@@ -4,7 +4,8 @@
 //!
 //! - `model`: what a connector returns and accepts (orders, listings, pushes, errors).
 //! - `http`: the shared client layer: timeouts, retries with backoff and
-//!   jitter, a per-channel rate limiter, obedience to 429 and `Retry-After`.
+//!   jitter, a per-channel rate limiter and optional per-operation ones,
+//!   obedience to 429 and `Retry-After`.
 //! - `clock`: the injected time source.
 //! - `connector`: `Connector`, one variant per channel kind, and its operations.
 //! - `amazon`, `api`, `ebay`, `etsy`, `shopify`, `walmart`, `woocommerce`: one module per connector.
