@@ -61,6 +61,10 @@ impl ChannelKind {
             // the orders allowance and leaves the rest for catching up after
             // downtime, when one poll pages through hours of changes.
             Self::Walmart => 60,
+            // Etsy allows 10,000 requests a day per app. Polling every 15 s
+            // would spend 5,760 of them on receipts alone; every 60 s spends
+            // 1,440 and leaves the rest for pushes (two requests per listing).
+            Self::Etsy => 60,
             Self::Api => 60,
             _ => 15,
         }
