@@ -17,7 +17,7 @@ mod orders;
 use reqwest::{Method, Response};
 use serde::Deserialize;
 
-pub use budget::{DAY_EXHAUSTED_PAUSE, DayBudget};
+pub use budget::{DAY_EXHAUSTED_PAUSE, DayBudget, ZERO_RESERVE_MIN, ZERO_RESERVE_PERCENT};
 
 use crate::clock::Clock;
 use crate::http::{HttpClient, Limits, RetryPolicy, json};
@@ -77,14 +77,16 @@ impl EtsyConnector {
         self.cfg.require("shop_id")
     }
 
-    /// One call with both credentials, unless the day's budget is spent.
+    /// One call with both credentials, unless the day's budget is spent
+    /// (or all but the reserve kept for pushes of zero, unless `zero_push`).
     async fn call(
         &self,
         method: Method,
         path_and_query: &str,
         body: Option<Vec<u8>>,
+        zero_push: bool,
     ) -> Result<Response, ChannelError> {
-        self.budget.check(self.clock.now())?;
+        self.budget.check(self.clock.now(), zero_push)?;
         let api_key = format!("{}:{}", self.cfg.require("keystring")?, self.cfg.require("shared_secret")?);
         let token = self.cfg.require("access_token")?;
         let url = format!("{}{API_PREFIX}{path_and_query}", self.cfg.base_url.trim_end_matches('/'));
@@ -133,7 +135,7 @@ impl EtsyConnector {
             let offset = page * PAGE_SIZE;
             let path =
                 format!("/shops/{shop}/listings?state=active&includes=Inventory&limit={PAGE_SIZE}&offset={offset}");
-            let answer: Listings = json(self.call(Method::GET, &path, None).await?).await?;
+            let answer: Listings = json(self.call(Method::GET, &path, None, false).await?).await?;
             let seen = answer.results.len() as u64;
             for l in answer.results {
                 for p in l.inventory.map(|i| i.products).unwrap_or_default() {

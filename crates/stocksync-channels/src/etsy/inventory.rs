@@ -162,13 +162,15 @@ impl EtsyConnector {
     /// returns the SKUs that were there to set.
     async fn rewrite(&self, listing: u64, quantities: &HashMap<&str, i64>) -> Result<HashSet<String>, ChannelError> {
         let path = format!("/listings/{listing}/inventory");
-        let doc: Value = json(self.call(Method::GET, &path, None).await?).await?;
+        // A listing going to zero may spend the reserve: that is what it is for.
+        let zero = quantities.values().all(|q| *q == 0);
+        let doc: Value = json(self.call(Method::GET, &path, None, zero).await?).await?;
         let (body, found) = writable(&doc, quantities);
         if found.is_empty() {
             return Ok(found);
         }
         let body = serde_json::to_vec(&body).map_err(|e| ChannelError::permanent(format!("encoding: {e}")))?;
-        self.call(Method::PUT, &path, Some(body)).await?;
+        self.call(Method::PUT, &path, Some(body), zero).await?;
         Ok(found)
     }
 }

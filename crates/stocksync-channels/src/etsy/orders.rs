@@ -56,7 +56,8 @@ impl EtsyConnector {
         let base = &base;
         paging::all_pages("Etsy receipts", RECEIPT_PAGES_MAX, since, until, |index| async move {
             let offset = index * PAGE_SIZE;
-            let page: Receipts = json(self.call(Method::GET, &format!("{base}&offset={offset}"), None).await?).await?;
+            let page: Receipts =
+                json(self.call(Method::GET, &format!("{base}&offset={offset}"), None, false).await?).await?;
             let orders = page.results.into_iter().map(map_receipt).collect::<Result<Vec<_>, _>>()?;
             let more = !orders.is_empty() && offset + (orders.len() as u64) < page.count;
             Ok(Page { total: page.count, more, orders })

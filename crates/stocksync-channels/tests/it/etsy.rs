@@ -139,7 +139,7 @@ async fn pushes_rewrite_each_listing_once_and_report_each_entry() {
 }
 
 #[tokio::test]
-async fn the_per_second_budget_is_kept_and_a_spent_day_stops_calls() {
+async fn the_per_second_budget_is_kept_and_the_days_last_requests_go_to_zeros() {
     let (sim, running, c) = start(shop(Faults::default())).await;
     for i in 0..20 {
         sim.add_item(ItemSeed { sku: format!("S-{i:02}"), quantity: 1, listing: None });
@@ -154,13 +154,25 @@ async fn the_per_second_budget_is_kept_and_a_spent_day_stops_calls() {
     assert!(started.elapsed() >= Duration::from_millis(3000), "40 calls at 9/s: {:?}", started.elapsed());
     assert_eq!(sim.view().stats.throttled_per_second, 0, "the connector kept under 10/s");
 
-    let (sim, running2, c) = start(shop(Faults::default()).with_daily_limit(3, 3_600_000)).await;
+    // 14 a day: the last 10 (ZERO_RESERVE_MIN) are kept for pushes of zero.
+    let (sim, running2, c) = start(shop(Faults::default()).with_daily_limit(14, 3_600_000)).await;
     let id = sim.add_item(ItemSeed { sku: "A".into(), quantity: 1, listing: None });
-    assert!(c.push(&[entry("A", 2, Some(id))]).await[0].is_ok(), "a read and a write");
-    let results = c.push(&[entry("A", 3, Some(id))]).await;
+    for q in [2, 3] {
+        assert!(c.push(&[entry("A", q, Some(id))]).await[0].is_ok(), "a read and a write");
+    }
+    let results = c.push(&[entry("A", 4, Some(id))]).await;
     let ErrorKind::Throttled(Some(wait)) = results[0].as_ref().unwrap_err().kind else { panic!("{results:?}") };
-    assert!(wait > DAY_EXHAUSTED_PAUSE - Duration::from_secs(5), "the budget's last call said 0 left: {wait:?}");
-    assert_eq!(sim.view().stats.calls, 3, "the third call read the inventory; no call was spent after it");
+    assert!(wait > DAY_EXHAUSTED_PAUSE - Duration::from_secs(5), "10 left, all kept for zeros: {wait:?}");
+    let (since, until) = window();
+    assert!(c.fetch_orders(since, until).await.is_err(), "polls wait too");
+    assert_eq!(sim.view().stats.calls, 4);
+    for _ in 0..5 {
+        assert!(c.push(&[entry("A", 0, Some(id))]).await[0].is_ok(), "the reserve lets a listing go to zero");
+    }
+    assert_eq!(sim.view().stats.calls, 14);
+    let results = c.push(&[entry("A", 0, Some(id))]).await;
+    assert!(matches!(results[0].as_ref().unwrap_err().kind, ErrorKind::Throttled(Some(_))), "{results:?}");
+    assert_eq!(sim.view().stats.calls, 14, "the last answer said 0 left: no call was spent after it");
     assert_eq!(sim.view().stats.throttled_per_day, 0);
 
     // A connector that never saw the count learns it from Etsy's 429.
