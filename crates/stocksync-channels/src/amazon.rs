@@ -15,6 +15,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde::Deserialize;
 
 pub use listings::PUSH_BATCH_MAX;
+pub use orders::UPDATED_BEFORE_LAG_MS;
 
 use crate::clock::Clock;
 use crate::http::{HttpClient, Limits, OpLimit, RetryPolicy};

@@ -55,6 +55,16 @@ impl Connector {
     }
 
     /// Whether stocksync polls this channel for orders.
+    /// The latest end a poll's window may have now. Amazon refuses windows
+    /// ending less than 2 minutes ago, so its end lags; the import cursor is
+    /// this end, so nothing between it and now is skipped.
+    pub fn window_end(&self, now: Timestamp) -> Timestamp {
+        match self {
+            Self::Amazon(_) => Timestamp(now.millis() - crate::amazon::UPDATED_BEFORE_LAG_MS),
+            _ => now,
+        }
+    }
+
     pub fn polls_orders(&self) -> bool {
         match self {
             Self::Api(_) => false,

@@ -15,19 +15,23 @@ use serde::Deserialize;
 pub use cap::{REVISIONS_PER_LISTING_PER_DAY, REVISIONS_RESERVED_FOR_ZERO, RevisionCap};
 
 use crate::clock::Clock;
-use crate::http::{HttpClient, Limits, RetryPolicy, json};
+use crate::http::{HttpClient, Limits, OpLimit, RetryPolicy, json};
 use crate::model::{ChannelConfig, ChannelError, RemoteListing};
 
 /// Entries per `bulkUpdatePriceQuantity` call: its `requests` array holds at
 /// most 25 [spec].
 pub const PUSH_BATCH_MAX: usize = 25;
-/// eBay publishes no per-second rate, only daily per-app and per-user call
-/// quotas (read through the Analytics API's `rate_limit` resources). 20
-/// requests/s (1.7 M a day if sustained, which only a flash sale does) lets
-/// pushes keep up with 500 changed SKUs a second (25 per call) while a
-/// poller runs beside them; a seller with a smaller quota sees 429s, which
-/// the client obeys.
-const LIMITS: Limits = Limits { per_second: 20, burst: 20 };
+/// eBay publishes no per-second rate, only daily call quotas per
+/// application and user, per API (read through the Analytics API's
+/// `rate_limit` resources): the Fulfillment API (orders) and the Inventory
+/// API (quantities) are counted apart, so each gets its own bucket. 20
+/// requests/s each (1.7 M a day if sustained, which only a flash sale does)
+/// lets pushes keep up with 500 changed SKUs a second (25 per call) while
+/// polling never takes their turn; a seller with a smaller quota sees 429s,
+/// which the client obeys. The channel-wide limit is only a backstop.
+const LIMITS: Limits = Limits { per_second: 40, burst: 40 };
+const API_PER_SECOND: f64 = 20.0;
+const API_BURST: u32 = 20;
 /// Inventory items per `getInventoryItems` page: the documented maximum [spec].
 const LISTINGS_PAGE_SIZE: u32 = 200;
 /// Pages of inventory items read at most: 200 × 500 = 100,000 SKUs, more than
@@ -38,13 +42,24 @@ const LISTINGS_PAGES_MAX: usize = 500;
 pub struct EbayConnector {
     cfg: ChannelConfig,
     http: HttpClient,
+    /// The Fulfillment API's bucket (orders).
+    orders_api: OpLimit,
+    /// The Inventory API's bucket (inventory items and quantity pushes).
+    inventory_api: OpLimit,
     cap: RevisionCap,
     clock: Clock,
 }
 
 impl EbayConnector {
     pub fn new(cfg: ChannelConfig, policy: RetryPolicy) -> Result<Self, ChannelError> {
-        Ok(Self { http: HttpClient::new(LIMITS, policy)?, cfg, cap: RevisionCap::default(), clock: Clock::system() })
+        Ok(Self {
+            http: HttpClient::new(LIMITS, policy)?,
+            orders_api: OpLimit::new(API_PER_SECOND, API_BURST),
+            inventory_api: OpLimit::new(API_PER_SECOND, API_BURST),
+            cfg,
+            cap: RevisionCap::default(),
+            clock: Clock::system(),
+        })
     }
 
     /// The same connector reading `clock` (tests cross midnight with it).
@@ -66,10 +81,11 @@ impl EbayConnector {
         self.cfg.require("access_token")
     }
 
-    async fn get(&self, path_and_query: &str) -> Result<Response, ChannelError> {
+    async fn get(&self, api: &OpLimit, path_and_query: &str) -> Result<Response, ChannelError> {
         let token = self.token()?;
         let url = self.url(path_and_query);
-        let res = self.http.send(|c| c.get(&url).bearer_auth(token).header("accept", "application/json")).await?;
+        let res =
+            self.http.send_op(api, |c| c.get(&url).bearer_auth(token).header("accept", "application/json")).await?;
         ok_or_ebay_error(res).await
     }
 
@@ -80,7 +96,7 @@ impl EbayConnector {
         let mut path = format!("/sell/inventory/v1/inventory_item?limit={LISTINGS_PAGE_SIZE}&offset=0");
         let mut listings = Vec::new();
         for _ in 0..LISTINGS_PAGES_MAX {
-            let page: InventoryItems = json(self.get(&path).await?).await?;
+            let page: InventoryItems = json(self.get(&self.inventory_api, &path).await?).await?;
             listings.extend(page.inventory_items.into_iter().map(|item| RemoteListing {
                 channel_sku: item.sku,
                 external_id: None,

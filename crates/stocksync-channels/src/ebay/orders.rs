@@ -80,8 +80,15 @@ impl EbayConnector {
         let mut newest: HashMap<String, RemoteOrder> = HashMap::new();
         let mut total = 0;
         for _ in 0..PASSES_MAX {
-            total = self.one_pass(&filter, &mut newest).await?;
-            if newest.len() as u64 >= total {
+            let (first_total, last_total) = self.one_pass(&filter, &mut newest).await?;
+            total = last_total;
+            // An open-ended window keeps growing while it is read: orders
+            // created or modified meanwhile join it, so the last `total` may
+            // never match what a pass saw. Those orders are after `until` and
+            // trimmed anyway; what must have been seen is what the window
+            // held when the pass began.
+            let needed = if open_ended { first_total } else { last_total };
+            if newest.len() as u64 >= needed {
                 let mut orders: Vec<RemoteOrder> =
                     newest.into_values().filter(|o| o.updated_at >= since && o.updated_at < until).collect();
                 orders.sort_by(|a, b| (a.updated_at, &a.external_id).cmp(&(b.updated_at, &b.external_id)));
@@ -95,10 +102,15 @@ impl EbayConnector {
     }
 
     /// Reads every offset once (asking again for pages served twice);
-    /// returns the latest `total`.
-    async fn one_pass(&self, filter: &str, newest: &mut HashMap<String, RemoteOrder>) -> Result<u64, ChannelError> {
+    /// returns the first page's and the last page's `total`.
+    async fn one_pass(
+        &self,
+        filter: &str,
+        newest: &mut HashMap<String, RemoteOrder>,
+    ) -> Result<(u64, u64), ChannelError> {
         let mut seen_this_pass: HashSet<String> = HashSet::new();
         let mut offset = 0;
+        let mut first_total = None;
         for _ in 0..ORDER_PAGES_MAX {
             let mut page = self.order_page(filter, offset).await?;
             for _ in 0..PAGE_REFETCH_MAX {
@@ -109,6 +121,7 @@ impl EbayConnector {
                 page = self.order_page(filter, offset).await?;
             }
             let count = page.orders.len() as u64;
+            let first_total = *first_total.get_or_insert(page.total);
             for raw in page.orders {
                 let order = map_order(raw)?;
                 seen_this_pass.insert(order.external_id.clone());
@@ -116,7 +129,7 @@ impl EbayConnector {
             }
             offset += ORDERS_PAGE_SIZE;
             if count == 0 || offset >= page.total {
-                return Ok(page.total);
+                return Ok((first_total, page.total));
             }
         }
         Err(ChannelError::permanent(format!(
@@ -133,7 +146,7 @@ impl EbayConnector {
             ("offset", offset.to_string()),
         ])
         .map_err(|e| ChannelError::permanent(format!("encoding the query: {e}")))?;
-        json(self.get(&format!("/sell/fulfillment/v1/order?{query}")).await?).await
+        json(self.get(&self.orders_api, &format!("/sell/fulfillment/v1/order?{query}")).await?).await
     }
 }
 

@@ -121,7 +121,9 @@ impl EbayConnector {
         let url = self.url("/sell/inventory/v1/bulk_update_price_quantity");
         let res = self
             .http
-            .send(|c| c.post(&url).bearer_auth(token).header("content-type", "application/json").body(body.clone()))
+            .send_op(&self.inventory_api, |c| {
+                c.post(&url).bearer_auth(token).header("content-type", "application/json").body(body.clone())
+            })
             .await?;
         let parsed: BulkPriceQuantityResponse = json(ok_or_ebay_error(res).await?).await?;
         Ok(parsed.responses)

@@ -3,20 +3,26 @@
 
 use std::process::ExitCode;
 
+use stocksync_channels::sim::amazon::{Account, AmazonSim};
 use stocksync_channels::sim::ebay::EbaySim;
+use stocksync_channels::sim::etsy::EtsySim;
 use stocksync_channels::sim::shopify::{ShopifySim, WebhookTarget};
+use stocksync_channels::sim::walmart::WalmartSim;
+use stocksync_channels::sim::woocommerce::WooSim;
 use stocksync_channels::sim::{self, Faults, api::ApiSim};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Which marketplace: api, ebay or shopify.
+    /// Which marketplace: api, ebay, shopify, amazon, etsy, woocommerce or walmart.
     pub kind: String,
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: String,
     /// The `signing_secret` pushes must be signed with (api).
     #[arg(long, default_value = "demo-signing-secret")]
     pub secret: String,
-    /// The access token clients must send (ebay, shopify).
+    /// The access token clients must send (ebay, shopify, etsy), or the
+    /// credential pair's first half (amazon client id, woocommerce consumer
+    /// key, walmart client id, etsy keystring).
     #[arg(long, default_value = "sim-token")]
     pub token: String,
     /// Shopify's location id for inventory.
@@ -51,8 +57,23 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             shop.router()
         }
+        "amazon" => {
+            let account = Account {
+                seller_id: "SIMSELLER".into(),
+                marketplace_id: "ATVPDKIKX0DER".into(),
+                client_id: args.token.clone(),
+                client_secret: args.secret.clone(),
+                refresh_token: "sim-refresh-token".into(),
+            };
+            AmazonSim::new(account, faults).router()
+        }
+        "etsy" => EtsySim::new(&args.token, &args.secret, args.token.clone(), 1, faults).router(),
+        "woocommerce" => WooSim::new(args.token.clone(), args.secret.clone(), faults).router(),
+        "walmart" => WalmartSim::new(args.token.clone(), args.secret.clone(), faults).router(),
         other => {
-            eprintln!("error: no simulator for {other:?} (available: api, ebay, shopify)");
+            eprintln!(
+                "error: no simulator for {other:?} (available: api, ebay, shopify, amazon, etsy, woocommerce, walmart)"
+            );
             return Ok(ExitCode::from(2));
         }
     };

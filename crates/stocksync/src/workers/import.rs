@@ -15,10 +15,17 @@ use tokio::sync::watch;
 use super::channels::{Channels, Live};
 use super::{now, stopped};
 
-/// How far back each poll reaches before the cursor: covers clock skew
-/// between us and the channel and orders whose modification time is set
-/// before they become visible. Re-reading them is free (idempotent ingest).
-pub const OVERLAP_MS: i64 = 5 * 60 * 1000;
+/// How far back a poll reaches before the cursor, most of the time: covers
+/// clock skew between us and the channel and an order that becomes visible
+/// a little after its modification time. Re-reading is harmless (idempotent
+/// ingest) but not free: at 60 orders/s a 5-minute overlap re-reads 18,000
+/// orders on every poll, which would eat the channel's request budget.
+pub const OVERLAP_MS: i64 = 15 * 1000;
+/// Once a minute a poll reaches this far back instead, for orders that
+/// surface late (eBay and Amazon index changes asynchronously).
+pub const DEEP_OVERLAP_MS: i64 = 5 * 60 * 1000;
+/// How often a channel's poll uses the deep overlap.
+pub const DEEP_EVERY: Duration = Duration::from_secs(60);
 /// Where a channel's first poll starts: recent orders only.
 pub const FIRST_POLL_LOOKBACK_MS: i64 = 24 * 3600 * 1000;
 /// How often a channel's listings are read again (new listings, changed
@@ -30,6 +37,8 @@ pub const LISTINGS_REFRESH: Duration = Duration::from_secs(600);
 pub struct ImportWorker {
     store: Store,
     channels: Channels,
+    /// When each channel's poll last used the deep overlap.
+    deep: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, tokio::time::Instant>>>,
 }
 
 /// Turns a channel's order into the core's validated form.
@@ -41,7 +50,7 @@ pub fn incoming(channel: i64, o: &RemoteOrder) -> Result<IncomingOrder, stocksyn
 
 impl ImportWorker {
     pub fn new(store: Store, channels: Channels) -> Self {
-        Self { store, channels }
+        Self { store, channels, deep: Default::default() }
     }
 
     /// Imports already-fetched orders (a webhook's), leaving the cursor alone.
@@ -60,9 +69,17 @@ impl ImportWorker {
             // Off means off: nothing is read, nothing deducted (PRODUCT.md §5).
             return Ok(ImportReport::default());
         }
-        let until = now();
+        let until = ch.connector.window_end(now());
         let cursor = self.store.import_cursor(id).await?.and_then(|c| c.parse::<i64>().ok());
-        let since = Timestamp(cursor.map_or(until.0 - FIRST_POLL_LOOKBACK_MS, |c| c - OVERLAP_MS));
+        let overlap = {
+            let mut deep = self.deep.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = deep.get(&ch.view.id).is_none_or(|t| t.elapsed() >= DEEP_EVERY);
+            if due {
+                deep.insert(ch.view.id, tokio::time::Instant::now());
+            }
+            if due { DEEP_OVERLAP_MS } else { OVERLAP_MS }
+        };
+        let since = Timestamp(cursor.map_or(until.0 - FIRST_POLL_LOOKBACK_MS, |c| c - overlap));
         let orders = match ch.connector.fetch_orders(since, until).await {
             Ok(o) => o,
             Err(e) => {
