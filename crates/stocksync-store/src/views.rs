@@ -211,3 +211,24 @@ pub struct SyncStatusView {
     pub pending_pushes: i64,
     pub failed_pushes: i64,
 }
+
+/// One listing's value waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePush {
+    pub listing_id: i64,
+    pub channel_sku: String,
+    pub sku: String,
+    pub external_id: Option<String>,
+    pub quantity: i64,
+    pub version: i64,
+    /// When the oldest change behind this value was marked.
+    pub since: Timestamp,
+    pub attempts: i64,
+}
+
+/// What `take_push_queue` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub queue_rows: usize,
+    pub listings_marked: usize,
+}

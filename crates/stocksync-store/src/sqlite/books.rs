@@ -10,9 +10,9 @@ use stocksync_core::books::{Books, ChannelRules, Level, Movement, QueuePos, Reso
 use stocksync_core::order::{Alloc, Line, Order, OrderStatus, SourceStatus};
 use stocksync_core::{ChannelId, FcCode, FcId, ItemId, LineKey, OrderId, Rejection, Sku, Timestamp};
 
-use super::lines::{self, StoredLine};
 use super::writer::{Session, WriterState};
 use crate::error::{Result, StoreError};
+use crate::lines::{self, StoredLine};
 
 /// Bundles that list `item` as a component. The whole component → bundles
 /// map is loaded once per cache epoch: bundle tables are small, and a query

@@ -8,7 +8,6 @@
 //! an acknowledged job is on disk.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 
 use rusqlite::Connection;
@@ -18,6 +17,7 @@ use stocksync_core::{ChannelId, FcId, ItemId, Sku, Timestamp};
 use tokio::sync::oneshot;
 
 use crate::error::{Result, StoreError};
+use crate::{Clock, Isolation};
 
 /// Most jobs in one transaction. Larger batches amortise the fsync further
 /// but delay every reply in the batch; 4,096 single-line orders take ~100 ms.
@@ -32,9 +32,6 @@ const LEVEL_CACHE_MAX: usize = 2_000_000;
 /// sorts about this much ledger by level and inserts it in order, touching
 /// each index page once; queries scan at most this much unindexed tail.
 const MOVEMENT_INDEX_INTERVAL_MS: i64 = 1000;
-
-/// The clock, injected so that tests and simulations control time.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// What the writer knows between batches. Every cache is dropped when
 /// another connection commits (`PRAGMA data_version` changes) or a job fails.
@@ -111,16 +108,6 @@ struct Job {
     /// Run inside a savepoint, so that a failure undoes this job alone.
     guarded: bool,
     run: Box<dyn FnOnce(&mut Session<'_>) -> Done + Send>,
-}
-
-/// How a job is isolated from the others in its transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isolation {
-    /// In a savepoint: any failure undoes this job alone.
-    Savepoint,
-    /// No savepoint, for hot paths whose every rejection comes before their
-    /// first write. A database error in such a job fails its whole batch.
-    RejectsBeforeWriting,
 }
 
 /// The handle to the writer thread.

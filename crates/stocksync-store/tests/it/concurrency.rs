@@ -7,9 +7,9 @@ use stocksync_core::order::{IncomingOrder, SourceStatus};
 
 use crate::common::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn ten_thousand_racing_orders_for_2500_units() {
-    let db = TestDb::new();
+on_both!(ten_thousand_racing_orders_for_2500_units; flavor = "multi_thread", worker_threads = 4);
+async fn ten_thousand_racing_orders_for_2500_units(b: Backend) {
+    let db = TestDb::new(b);
     let s = &db.store;
     for (code, p) in [("EAST", 1), ("CENTRAL", 2), ("WEST", 3)] {
         fc(s, code, p).await;
@@ -52,9 +52,9 @@ async fn ten_thousand_racing_orders_for_2500_units() {
     assert_eq!(east_first.status, "allocated");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancellation_hands_the_unit_to_the_oldest_backorder() {
-    let db = TestDb::new();
+on_both!(a_cancellation_hands_the_unit_to_the_oldest_backorder; flavor = "multi_thread", worker_threads = 2);
+async fn a_cancellation_hands_the_unit_to_the_oldest_backorder(b: Backend) {
+    let db = TestDb::new(b);
     let s = &db.store;
     fc(s, "EAST", 1).await;
     stock_item(s, "A").await;

@@ -1,5 +1,6 @@
 //! Store integration tests: one binary, one module per concern.
 
+#[macro_use]
 mod common;
 mod concurrency;
 mod conformance;

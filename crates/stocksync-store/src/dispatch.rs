@@ -1,0 +1,44 @@
+//! How one `Store` method serves both backends. Each backend has modules of
+//! the same names with functions of the same names (`sqlite::read::fcs`,
+//! `postgres::read::fcs`) and a writer `Session` with the same methods, so a
+//! method body is written once and expanded once per backend: `$db` names
+//! the backend's module, `$s` its writer session, `$c` its reader connection.
+
+/// Runs `$body` as a job of the backend's writer (group commit), isolated as
+/// `$iso`, and awaits its result after COMMIT.
+macro_rules! on_writer {
+    ($store:expr, $iso:expr, |$s:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite { writer, .. } => writer.write($iso, move |$s| $body).await,
+            $crate::Backend::Postgres(pg) => pg.writer.write($iso, move |$s| $body).await,
+        }
+    };
+    ($store:expr, $iso:expr, |$s:ident, $db:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite { writer, .. } => {
+                use $crate::sqlite as $db;
+                writer.write($iso, move |$s| $body).await
+            }
+            $crate::Backend::Postgres(pg) => {
+                use $crate::postgres as $db;
+                pg.writer.write($iso, move |$s| $body).await
+            }
+        }
+    };
+}
+
+/// Runs `$body` on one of the backend's reader connections.
+macro_rules! on_reader {
+    ($store:expr, |$c:ident, $db:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite { readers, .. } => {
+                use $crate::sqlite as $db;
+                readers.run(move |$c| $body).await
+            }
+            $crate::Backend::Postgres(pg) => {
+                use $crate::postgres as $db;
+                pg.readers.run(move |$c| $body).await
+            }
+        }
+    };
+}
