@@ -203,6 +203,9 @@ fn run_batch(
     now: Timestamp,
     done: &mut Vec<Done>,
 ) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    // Only under the write lock: another process may commit while this one
+    // waits for it, and what it wrote must not meet stale caches.
     let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
     if version != st.data_version {
         st.clear_caches();
@@ -211,7 +214,6 @@ fn run_batch(
     if st.levels.len() > LEVEL_CACHE_MAX {
         st.levels.clear();
     }
-    conn.execute_batch("BEGIN IMMEDIATE")?;
     for job in jobs {
         if !job.guarded {
             let d = run_job(job, &mut Session { conn, st, now })?;
