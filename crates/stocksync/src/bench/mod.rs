@@ -90,7 +90,7 @@ impl BenchDb {
         eprintln!("bench: database {url}");
         let store = Store::open(&url).with_context(|| format!("opening {url}"))?;
         if !store.is_empty().await? {
-            bail!("{url} is not empty: a bench seeds its own catalog; give it a new file");
+            bail!("{url} is not empty: a bench seeds its own catalog; give it a new file or database");
         }
         Ok(Self { store, _temp: temp })
     }
@@ -214,7 +214,7 @@ pub async fn report(
     let orders = latencies.len() as u64;
     Ok(Report {
         scenario,
-        backend: "sqlite",
+        backend: store.backend_name(),
         orders,
         lines,
         seconds: (seconds * 1000.0).round() / 1000.0,
