@@ -27,6 +27,18 @@ macro_rules! on_writer {
     };
 }
 
+/// As `on_writer!` for an order import: `$key` is the order's
+/// `(channel, external_id)`, which lets the PostgreSQL writer look up a
+/// whole batch's orders in one query.
+macro_rules! on_writer_importing {
+    ($store:expr, $iso:expr, $key:expr, |$s:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite { writer, .. } => writer.write($iso, move |$s| $body).await,
+            $crate::Backend::Postgres(pg) => pg.writer.write_keyed($iso, Some($key), move |$s| $body).await,
+        }
+    };
+}
+
 /// Runs `$body` on one of the backend's reader connections.
 macro_rules! on_reader {
     ($store:expr, |$c:ident, $db:ident| $body:expr) => {

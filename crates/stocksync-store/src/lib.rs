@@ -213,7 +213,8 @@ impl Store {
     /// savepoint (see `Isolation`).
     pub async fn import_order(&self, order: IncomingOrder, actor: &str) -> Result<ImportOutcome> {
         let actor = actor.to_owned();
-        on_writer!(self, Isolation::RejectsBeforeWriting, |s| {
+        let key = (order.channel, order.external_id.clone());
+        on_writer_importing!(self, Isolation::RejectsBeforeWriting, key, |s| {
             let cx = Ctx { at: s.now, actor: &actor };
             workflow::import_order(s, &order, &cx)
         })

@@ -110,6 +110,14 @@ impl Session<'_> {
         if let Some(o) = self.st.pending.order(id, key) {
             return Ok(Some(o));
         }
+        if let (None, Some((channel, external))) = (id, key)
+            && let Some(known) = self.st.known.get(&(channel, external.to_owned()))
+        {
+            return match known.clone() {
+                Some(row) => Ok(Some(row.decode(|item| self.sku_of(item))?)),
+                None => Ok(None),
+            };
+        }
         let row = match (id, key) {
             (Some(id), _) => {
                 self.conn.query_opt(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1"), &[&id.0])?
@@ -311,6 +319,9 @@ impl Books for Session<'_> {
         }
         o.is_new = false;
         o.new_trace.clear();
+        if !self.st.known.is_empty() {
+            self.st.known.remove(&(o.channel, o.external_id.clone()));
+        }
         self.st.pending.save(o, is_new, trace, side_dirty);
         Ok(())
     }

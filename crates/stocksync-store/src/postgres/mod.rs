@@ -19,6 +19,7 @@ pub mod check;
 pub mod edit;
 pub mod idempotency;
 pub mod pending;
+mod prefetch;
 pub mod push;
 pub mod query;
 pub mod read;

@@ -31,6 +31,7 @@ use tokio::sync::oneshot;
 use super::pending::{CachedLevel, Pending};
 use super::{Conn, WRITER_LOCK};
 use crate::error::{Result, StoreError};
+use crate::lines::OrderRow;
 use crate::{Clock, Isolation};
 
 /// Most jobs in one transaction (as on SQLite).
@@ -63,6 +64,8 @@ pub struct WriterState {
     pub(crate) dirty_items: HashSet<ItemId>,
     /// Writes not yet sent to the database.
     pub(crate) pending: Pending,
+    /// This batch's import jobs' orders, looked up together (`prefetch`).
+    pub(crate) known: HashMap<(ChannelId, String), Option<OrderRow>>,
     movements_indexed_at: i64,
 }
 
@@ -85,6 +88,7 @@ impl WriterState {
         self.skus.clear();
         self.fcs.clear();
         self.pending = Pending::default();
+        self.known.clear();
     }
 
     /// Drops caches derived from the catalog and channel settings.
@@ -129,6 +133,8 @@ struct Done {
 
 struct Job {
     guarded: bool,
+    /// The `(channel, external_id)` of the order an import job will look for.
+    order_key: Option<(ChannelId, String)>,
     run: Box<dyn FnOnce(&mut Session<'_>) -> Done + Send>,
 }
 
@@ -174,6 +180,21 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut Session<'_>) -> Result<T> + Send + 'static,
     {
+        self.write_keyed(isolation, None, f).await
+    }
+
+    /// As `write`, for a job that will look for the order `order_key`: the
+    /// batch looks up all such orders in one query before its jobs run.
+    pub async fn write_keyed<T, F>(
+        &self,
+        isolation: Isolation,
+        order_key: Option<(ChannelId, String)>,
+        f: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session<'_>) -> Result<T> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
         let run = Box::new(move |s: &mut Session<'_>| {
             let r = f(s);
@@ -188,7 +209,7 @@ impl Writer {
                 }),
             }
         });
-        let mut job = Some(Job { guarded: isolation == Isolation::Savepoint, run });
+        let mut job = Some(Job { guarded: isolation == Isolation::Savepoint, order_key, run });
         loop {
             match self.queue.try_send(job.take().expect("job is present")) {
                 Ok(()) => break,
@@ -257,6 +278,7 @@ fn run_batch(
     done: &mut Vec<Done>,
 ) -> Result<()> {
     begin(conn, st)?;
+    super::prefetch::orders(conn, st, jobs.iter().filter_map(|j| j.order_key.as_ref()))?;
     for job in jobs {
         if !job.guarded {
             let d = run_job(job, &mut Session { conn, st, now })?;
@@ -280,6 +302,7 @@ fn run_batch(
         done.push(d);
     }
     super::pending::flush(conn, st)?;
+    st.known.clear();
     mark_outbox(conn, st, now)?;
     if now.0 - st.movements_indexed_at >= MOVEMENT_INDEX_INTERVAL_MS {
         index_movements(conn)?;
