@@ -103,6 +103,14 @@ impl DatabaseUrl {
             _ => Err(StoreError::BadUrl(url.to_owned())),
         }
     }
+
+    /// `url` fit for messages and logs: a PostgreSQL password becomes `***`.
+    pub fn redacted(url: &str) -> String {
+        match Self::parse(url) {
+            Ok(Self::Postgres(url)) => postgres::redacted(&url),
+            _ => url.to_owned(),
+        }
+    }
 }
 
 impl Store {

@@ -270,3 +270,15 @@ impl Readers {
         .map_err(|e| StoreError::Internal(format!("reader task failed: {e}")))?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn urls_in_messages_never_carry_a_password() {
+        assert_eq!(redacted("postgres://app:s3cret@db:5432/stock"), "postgres://app:***@db:5432/stock");
+        assert_eq!(redacted("postgresql://app@db/stock"), "postgresql://app@db/stock");
+        assert_eq!(redacted("sqlite://a@b.db"), "sqlite://a@b.db");
+    }
+}
