@@ -7,4 +7,5 @@ mod conformance;
 mod corrections;
 mod durability;
 mod replay;
+mod resources;
 mod tokens;
