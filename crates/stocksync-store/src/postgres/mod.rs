@@ -196,10 +196,16 @@ pub fn migrate_url(url: &str) -> Result<Vec<i64>> {
     blocking(|| migrate(&mut Conn::connect(url)?))
 }
 
-/// Whether the database at `url` holds stocksync's schema.
+/// Whether the database at `url` exists and holds stocksync's schema.
 pub fn has_schema(url: &str) -> Result<bool> {
     blocking(|| {
-        let mut conn = Conn::connect(url)?;
+        let mut conn = match Conn::connect(url) {
+            Ok(c) => c,
+            Err(StoreError::Postgres(e)) if e.code() == Some(&postgres::error::SqlState::INVALID_CATALOG_NAME) => {
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        };
         Ok(conn.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?.get(0))
     })
 }

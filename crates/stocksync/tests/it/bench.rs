@@ -95,6 +95,11 @@ fn bench_on_postgres_reports_it_and_leaves_a_clean_database() {
     let again = sb.run(&["bench", "ingest", "--orders", "10", "--skus", "10", "--database-url", &db.url]);
     again.expect_failure();
     assert!(again.stderr.contains("not empty"), "{again}");
+    // `check` never creates what it should inspect: a database that does not exist is missing.
+    let missing = format!("{}_missing", db.url);
+    let check = sb.run(&["check", "--database-url", &missing]);
+    check.expect_code(2);
+    assert!(check.stderr.contains("no database at"), "{check}");
 }
 
 #[test]
