@@ -48,7 +48,7 @@ impl ApiConnector {
         entries.iter().map(|_| outcome.clone()).collect()
     }
 
-    async fn push_batch(&self, entries: &[PushEntry]) -> PushResult {
+    pub(crate) async fn push_batch(&self, entries: &[PushEntry]) -> PushResult {
         let secret = self.cfg.require("signing_secret")?;
         let batch = Batch {
             channel: self.cfg.id,

@@ -1,7 +1,8 @@
 //! The HTTP client layer every connector shares: a timeout per request,
 //! retries with exponential backoff and jitter on timeouts, dropped
 //! connections and 5xx, a per-channel rate limiter seeded from the API's
-//! published limits, and obedience to 429 with `Retry-After`.
+//! published limits, optional per-operation limiters for APIs that budget
+//! each operation apart (Amazon), and obedience to 429 with `Retry-After`.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -20,6 +21,34 @@ pub struct Limits {
     pub per_second: u32,
     /// Requests allowed at once after a quiet period.
     pub burst: u32,
+}
+
+/// One operation's own token bucket, for APIs that publish a budget per
+/// operation (Amazon SP-API) rather than per channel. Clones share the bucket.
+#[derive(Clone)]
+pub struct OpLimit {
+    limiter: Arc<DefaultDirectRateLimiter>,
+    /// What to wait after a 429 that names no `Retry-After`: the time the
+    /// bucket takes to earn one request back.
+    pub throttle_wait: Duration,
+}
+
+impl std::fmt::Debug for OpLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpLimit").field("throttle_wait", &self.throttle_wait).finish_non_exhaustive()
+    }
+}
+
+impl OpLimit {
+    /// A bucket refilling `per_second` (fractions allowed: 0.0167 is one a
+    /// minute) holding `burst` requests.
+    pub fn new(per_second: f64, burst: u32) -> Self {
+        let per_second = if per_second.is_finite() && per_second > 0.0 { per_second } else { 1.0 };
+        let period = Duration::from_secs_f64(1.0 / per_second).max(Duration::from_micros(1));
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst);
+        Self { limiter: Arc::new(RateLimiter::direct(quota)), throttle_wait: period }
+    }
 }
 
 /// How hard to try one call.
@@ -54,6 +83,9 @@ pub struct HttpClient {
     client: reqwest::Client,
     limiter: Arc<DefaultDirectRateLimiter>,
     policy: RetryPolicy,
+    /// Reads how long a 429 asks to wait (`Retry-After` unless a channel
+    /// says it in headers of its own).
+    throttle_wait: fn(&Response) -> Option<Duration>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -73,7 +105,18 @@ impl HttpClient {
         let per_second = NonZeroU32::new(limits.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let limiter = Arc::new(RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)));
-        Ok(Self { client, limiter, policy })
+        Ok(Self { client, limiter, policy, throttle_wait: retry_after })
+    }
+
+    /// The same client reading a 429's wait with `read` (Walmart's
+    /// `X-Next-Replenish-Time`, say).
+    pub fn with_throttle_wait(mut self, read: fn(&Response) -> Option<Duration>) -> Self {
+        self.throttle_wait = read;
+        self
+    }
+
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
     }
 
     /// Sends the request `build` makes, retrying what is worth retrying.
@@ -83,13 +126,30 @@ impl HttpClient {
     where
         F: Fn(&reqwest::Client) -> RequestBuilder,
     {
+        self.send_inner(None, build).await
+    }
+
+    /// `send`, also waiting on the operation's own bucket before every
+    /// attempt, and reading a 429 without `Retry-After` as "wait for the
+    /// bucket to refill one request".
+    pub async fn send_op<F>(&self, op: &OpLimit, build: F) -> Result<Response, ChannelError>
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
+        self.send_inner(Some(op), build).await
+    }
+
+    async fn send_inner<F>(&self, op: Option<&OpLimit>, build: F) -> Result<Response, ChannelError>
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
         let max_after = self.policy.max_retry_after;
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.policy.min_delay)
             .with_max_delay(self.policy.max_delay)
             .with_max_times(self.policy.retries)
             .with_jitter();
-        (|| self.once(&build))
+        (|| self.once(op, &build))
             .retry(backoff)
             .when(ChannelError::is_retryable)
             .adjust(move |e: &ChannelError, planned| match e.kind {
@@ -100,10 +160,13 @@ impl HttpClient {
             .await
     }
 
-    async fn once<F>(&self, build: &F) -> Result<Response, ChannelError>
+    async fn once<F>(&self, op: Option<&OpLimit>, build: &F) -> Result<Response, ChannelError>
     where
         F: Fn(&reqwest::Client) -> RequestBuilder,
     {
+        if let Some(op) = op {
+            op.limiter.until_ready().await;
+        }
         self.limiter.until_ready().await;
         let res = build(&self.client).timeout(self.policy.timeout).send().await.map_err(|e| {
             if e.is_timeout() {
@@ -114,7 +177,7 @@ impl HttpClient {
         })?;
         let status = res.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let after = retry_after(&res);
+            let after = (self.throttle_wait)(&res).or(op.map(|o| o.throttle_wait));
             return Err(ChannelError::throttled(after, format!("429 from {}", res.url().path())));
         }
         if status.is_server_error() {

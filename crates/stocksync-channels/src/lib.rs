@@ -4,22 +4,31 @@
 //!
 //! - `model`: what a connector returns and accepts (orders, listings, pushes, errors).
 //! - `http`: the shared client layer: timeouts, retries with backoff and
-//!   jitter, a per-channel rate limiter, obedience to 429 and `Retry-After`.
+//!   jitter, a per-channel rate limiter and optional per-operation ones,
+//!   obedience to 429 and `Retry-After`.
 //! - `clock`: the injected time source.
 //! - `connector`: `Connector`, one variant per channel kind, and its operations.
-//! - `api`, `ebay`, `shopify`: one module per connector.
+//! - `amazon`, `api`, `ebay`, `etsy`, `shopify`, `walmart`, `woocommerce`: one module per connector.
+//! - `paging`: reading every order of a window from numbered or offset pages.
+//! - `oauth`: short-lived access tokens kept until shortly before they expire.
 //! - `sim`: simulated marketplaces serving the official shapes, with faults on demand.
 //! - `signing`: HMAC signatures of pushes and webhooks.
 
+pub mod amazon;
 pub mod api;
 pub mod clock;
 pub mod connector;
 pub mod ebay;
+pub mod etsy;
 pub mod http;
 pub mod model;
+pub mod oauth;
+pub mod paging;
 pub mod shopify;
 pub mod signing;
 pub mod sim;
+pub mod walmart;
+pub mod woocommerce;
 
 pub use connector::Connector;
 pub use model::{ChannelConfig, ChannelError, PushEntry, PushResult, RemoteLine, RemoteListing, RemoteOrder};

@@ -47,10 +47,24 @@ impl ChannelKind {
     /// The default polling interval, in seconds, within the channel's published rate limits.
     pub fn default_poll_interval_s(self) -> u32 {
         match self {
-            // Amazon's getOrders allows a burst of 20 then one call per minute.
+            // Amazon's getOrders allows a burst of 20, then one call per
+            // minute (0.0167/s) [spec]. A poll is one getOrders call per 100
+            // changed orders: polling every minute spends exactly the
+            // sustained rate, and the burst absorbs the extra pages of a busy
+            // window. Each changed order also costs a getOrderItems call,
+            // whose own budget (0.5/s, burst 30) paces itself.
             Self::Amazon => 60,
-            // Walmart's orders API allows 5,000 calls per minute but asks for minutes between polls.
+            // Walmart counts calls per API in hourly and daily windows and
+            // says what is left on every answer; its orders search reaches
+            // back 180 days and pages 200 at a time, so a poll is one call
+            // per 200 changed orders. A minute between polls spends little of
+            // the orders allowance and leaves the rest for catching up after
+            // downtime, when one poll pages through hours of changes.
             Self::Walmart => 60,
+            // Etsy allows 10,000 requests a day per app. Polling every 15 s
+            // would spend 5,760 of them on receipts alone; every 60 s spends
+            // 1,440 and leaves the rest for pushes (two requests per listing).
+            Self::Etsy => 60,
             Self::Api => 60,
             _ => 15,
         }

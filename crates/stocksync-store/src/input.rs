@@ -1,9 +1,9 @@
 //! What callers submit to the store: new channels and listings, edits, and
 //! the channels' answers to pushes. Plain values, shared by both backends.
 
-use stocksync_core::Timestamp;
 use stocksync_core::channel::{ChannelKind, ChannelSettings};
 use stocksync_core::push::PushOverrides;
+use stocksync_core::{ChannelId, Timestamp};
 
 /// A new channel, as submitted.
 #[derive(Debug, Clone)]
@@ -53,4 +53,24 @@ pub struct PushAnswer {
     pub quantity: i64,
     /// `Err((message, retry_at))` when the channel refused or failed.
     pub outcome: std::result::Result<(), (String, Timestamp)>,
+}
+
+/// One row of an items upload. `None` means the column is absent from the
+/// file: an existing item keeps that value (a new one gets the default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemRow {
+    pub sku: String,
+    pub kind: String,
+    pub title: Option<String>,
+    pub components: Option<Vec<(String, i64)>>,
+    pub aliases: Option<Vec<String>>,
+}
+
+/// One row of a listings upload; `None` keeps an existing listing's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingUpsert {
+    pub channel: ChannelId,
+    pub channel_sku: String,
+    pub sku: Option<String>,
+    pub external_id: Option<String>,
 }

@@ -10,6 +10,8 @@
 //! - `lines`: how an order's lines are stored inline (both backends).
 //! - `tokens`: how API tokens are stored (hashed; both backends).
 //! - `error`: `StoreError`.
+//! - `bulk`: batch lookups, upserts and export pages behind CSV uploads.
+//! - `users`: web UI users and sessions; `attention`: what the UI's dashboard and activity show.
 //!
 //! Every write runs the core workflow (`stocksync_core::workflow`) against
 //! `Books` implemented over the open transaction, so backends share one
@@ -17,6 +19,8 @@
 
 #[macro_use]
 mod dispatch;
+mod attention;
+mod bulk;
 pub mod error;
 mod input;
 mod lines;
@@ -25,6 +29,7 @@ mod resources;
 pub mod sqlite;
 mod sync;
 mod tokens;
+mod users;
 pub mod views;
 
 use std::path::PathBuf;
@@ -36,11 +41,12 @@ use stocksync_core::order::IncomingOrder;
 use stocksync_core::workflow::{self, Ctx, ImportOutcome, StockTarget};
 use stocksync_core::{ChannelId, ItemId, OrderId, Timestamp};
 
+pub use bulk::BulkJob;
 pub use error::{Result, StoreError};
-pub use input::{ChannelEdit, ItemPatch, NewChannel, NewListing, PushAnswer};
+pub use input::{ChannelEdit, ItemPatch, ItemRow, ListingUpsert, NewChannel, NewListing, PushAnswer};
 pub use sqlite::idempotency::IDEMPOTENCY_KEEP_MS;
 pub use sync::{ImportReport, ListingReport};
-pub use views::{DuePush, Taken};
+pub use views::{DuePush, LevelRow, ListingRow, RowAction, SkuKind, Taken};
 use views::{FcView, InventoryView, ItemView, OrderStats, OrderView};
 
 /// The clock, injected so that tests and simulations control time.

@@ -31,6 +31,17 @@ impl Store {
         })
     }
 
+    /// Gives the FCs `codes` the priorities 1, 2, 3, … in that order, in
+    /// one transaction (the web UI's move up and down).
+    pub async fn set_fc_order(&self, codes: Vec<String>) -> Result<()> {
+        on_writer!(self, Isolation::Savepoint, |s| {
+            for (i, code) in codes.iter().enumerate() {
+                s.update_fc(code, None, Some(i as i64 + 1), None)?;
+            }
+            Ok(())
+        })
+    }
+
     pub async fn items(
         &self,
         q: Option<String>,

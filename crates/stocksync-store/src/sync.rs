@@ -17,9 +17,19 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// Orders the workflow refused, with the reason (nothing of them applied).
     pub rejected: Vec<(String, String)>,
+    /// Created or changed orders by their status after the import (`allocated`, `backordered`, ...).
+    pub statuses: std::collections::BTreeMap<&'static str, usize>,
 }
 
 impl Store {
+    /// Ticks whenever a commit appended to the push outbox.
+    pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        match &self.backend {
+            crate::Backend::Sqlite { writer, .. } => writer.outbox_changes(),
+            crate::Backend::Postgres(pg) => pg.writer.outbox_changes(),
+        }
+    }
+
     /// Moves waiting queue rows into per-listing push state.
     pub async fn take_push_queue(&self, max_rows: usize) -> Result<Taken> {
         on_writer!(self, Isolation::Savepoint, |s| s.take_push_queue(max_rows))
@@ -58,7 +68,13 @@ impl Store {
             for order in &orders {
                 // The import workflow refuses only before its first write, so
                 // a refused order leaves nothing behind and the rest go on.
-                match workflow::import_order(s, order, &cx) {
+                let outcome = workflow::import_order(s, order, &cx);
+                if let Ok(o) = &outcome
+                    && o.changed
+                {
+                    *report.statuses.entry(o.status.as_str()).or_default() += 1;
+                }
+                match outcome {
                     Ok(ImportOutcome { created: true, .. }) => report.created += 1,
                     Ok(ImportOutcome { changed: true, .. }) => report.changed += 1,
                     Ok(_) => report.unchanged += 1,

@@ -232,3 +232,79 @@ pub struct Taken {
     pub queue_rows: usize,
     pub listings_marked: usize,
 }
+
+/// A web UI user, without the password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserView {
+    pub name: String,
+    pub role: stocksync_core::auth::Role,
+    pub created_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+}
+
+/// A listing whose latest value the channel has not accepted yet, after a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedPushView {
+    pub channel: i64,
+    pub channel_sku: String,
+    pub quantity: i64,
+    pub attempts: i64,
+    pub error: String,
+    pub next_attempt_at: Timestamp,
+}
+
+/// A listing's last accepted push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedView {
+    pub channel: i64,
+    pub channel_sku: String,
+    pub quantity: i64,
+    pub at: Timestamp,
+}
+
+/// What a SKU names in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkuKind {
+    Unknown,
+    Stock,
+    Bundle,
+    /// An alias of the item with this SKU.
+    AliasOf(String),
+}
+
+/// One stock level as exported: `fc_id` is the keyset cursor's second part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelRow {
+    pub sku: String,
+    pub fc: String,
+    pub fc_id: i64,
+    pub on_hand: i64,
+}
+
+/// One listing as exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingRow {
+    pub channel_id: i64,
+    pub channel: String,
+    pub channel_sku: String,
+    pub sku: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAction {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl RowAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+        }
+    }
+}

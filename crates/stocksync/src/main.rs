@@ -30,12 +30,21 @@ enum Command {
     Demo(commands::demo::Args),
     /// Run a simulated marketplace.
     Sim(commands::sim::Args),
-    /// Serve the HTTP API (and, as they land, the workers and the web UI).
+    /// Upload a CSV file (inventory, items or listings) all or nothing; exit 2 listing every bad line.
+    Import(commands::import::Args),
+    /// Write inventory, items or listings as CSV, in the formats `import` reads.
+    Export(commands::export::Args),
+    /// Serve the HTTP API, the web UI at `/`, and the workers.
     Serve(commands::serve::Args),
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
         action: commands::token::Action,
+    },
+    /// Manage web UI users.
+    User {
+        #[command(subcommand)]
+        action: commands::user::Action,
     },
     /// Run a benchmark; the last line of stdout is one JSON object.
     Bench {
@@ -69,8 +78,11 @@ fn main() -> ExitCode {
             Command::Check => commands::check::run(&config).await,
             Command::Demo(args) => commands::demo::run(&config, cli.database_url.is_some(), args).await,
             Command::Sim(args) => commands::sim::run(args).await,
+            Command::Import(args) => commands::import::run(&config, args).await,
+            Command::Export(args) => commands::export::run(&config, args).await,
             Command::Serve(args) => commands::serve::run(&config, args).await,
             Command::Token { action } => commands::token::run(&config, action).await,
+            Command::User { action } => commands::user::run(&config, action).await,
             Command::Bench { scenario } => bench::run(scenario, &config, cli.database_url.is_some()).await,
             Command::Config { action } => commands::config::run(action),
         }

@@ -66,6 +66,8 @@ struct SimLine {
 #[derive(Debug, Clone, Default)]
 struct SimItem {
     quantity: i64,
+    /// When the quantity was last set, in ms since the epoch (latency benches).
+    set_at_ms: i64,
     offer_ids: Vec<String>,
     /// UTC day (days since the epoch) that `revisions` counts.
     revision_day: i64,
@@ -85,6 +87,9 @@ pub struct EbayView {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListingView {
     pub quantity: i64,
+    /// When the quantity was last set, in ms since the epoch (0: never).
+    #[serde(default)]
+    pub set_at_ms: i64,
     pub revisions_today: u32,
     pub offer_ids: Vec<String>,
 }
@@ -166,7 +171,12 @@ impl EbaySim {
             .iter()
             .map(|(sku, item)| {
                 let revisions_today = if item.revision_day == today { item.revisions } else { 0 };
-                let view = ListingView { quantity: item.quantity, revisions_today, offer_ids: item.offer_ids.clone() };
+                let view = ListingView {
+                    quantity: item.quantity,
+                    set_at_ms: item.set_at_ms,
+                    revisions_today,
+                    offer_ids: item.offer_ids.clone(),
+                };
                 (sku.clone(), view)
             })
             .collect();

@@ -3,16 +3,26 @@
 //! and injects faults on demand (`POST /_sim/faults`) or by seed.
 //!
 //! - `faults`: the fault menu and the middleware that applies it.
+//! - `amazon`: the SP-API Orders v0, Listings Items and LWA token calls stocksync uses.
 //! - `api`: a receiver of `api`-channel quantity pushes.
 //! - `ebay`: the eBay Sell Fulfillment and Sell Inventory calls stocksync uses.
+//! - `etsy`: the Etsy Open API v3 receipts and listing inventory calls stocksync uses.
 //! - `shopify`: the Shopify Admin GraphQL operations stocksync uses, and order webhooks.
+//! - `walmart`: the Walmart Marketplace token, orders and inventory calls stocksync uses.
+//! - `woocommerce`: the WooCommerce REST v3 orders and products batch calls, and order webhooks.
 //! - `control`: the order-change body the marketplace simulators share.
+//! - `book`: the order book the newer simulators share.
 
+pub mod amazon;
 pub mod api;
+pub mod book;
 pub mod control;
 pub mod ebay;
+pub mod etsy;
 pub mod faults;
 pub mod shopify;
+pub mod walmart;
+pub mod woocommerce;
 
 use std::net::SocketAddr;
 

@@ -85,6 +85,8 @@ struct SimItem {
     sku: String,
     quantity: i64,
     sets: u64,
+    /// When the quantity was last set, in ms since the epoch (latency benches).
+    set_at_ms: i64,
 }
 
 /// `POST /_sim/webhooks`: where order webhooks go, and the secret signing them.
@@ -130,6 +132,9 @@ pub struct ListingView {
     pub quantity: i64,
     /// `inventorySetQuantities` changes applied to it.
     pub sets: u64,
+    /// When the quantity was last set, in ms since the epoch (0: never).
+    #[serde(default)]
+    pub set_at_ms: i64,
 }
 
 impl ShopifySim {
@@ -175,7 +180,7 @@ impl ShopifySim {
         let mut st = self.lock();
         st.next_id += 1;
         let gid = format!("gid://shopify/InventoryItem/{}", 40_000_000 + st.next_id);
-        st.items.insert(gid.clone(), SimItem { sku: seed.sku, quantity: seed.quantity, sets: 0 });
+        st.items.insert(gid.clone(), SimItem { sku: seed.sku, quantity: seed.quantity, sets: 0, set_at_ms: 0 });
         gid
     }
 
@@ -247,7 +252,12 @@ impl ShopifySim {
             .items
             .iter()
             .map(|(gid, item)| {
-                let view = ListingView { inventory_item_id: gid.clone(), quantity: item.quantity, sets: item.sets };
+                let view = ListingView {
+                    inventory_item_id: gid.clone(),
+                    quantity: item.quantity,
+                    sets: item.sets,
+                    set_at_ms: item.set_at_ms,
+                };
                 (item.sku.clone(), view)
             })
             .collect();

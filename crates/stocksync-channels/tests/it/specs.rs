@@ -32,6 +32,18 @@ pub fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }
 
+/// A YAML document (Walmart publishes its OpenAPI documents as YAML).
+pub fn read_yaml(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+/// An inline schema (one not under `components`), made strict the same way.
+pub fn strictly(mut schema: Value) -> Value {
+    strict(&mut schema);
+    schema
+}
+
 /// An OAS 3.0 document's component schemas as one JSON Schema (draft 7)
 /// validating `root`. Made strict: objects allow only the properties the spec
 /// names, so a misspelt field fails instead of passing unseen. `nullable`
@@ -46,6 +58,14 @@ impl Oas {
         assert!(schemas.is_object(), "the spec has no components.schemas");
         strict(&mut schemas);
         Self { components: json!({ "schemas": schemas }) }
+    }
+
+    /// A Swagger 2.0 document's `definitions`, loaded the same way (its
+    /// `#/definitions/…` references become `#/components/schemas/…`).
+    pub fn load_swagger(spec: &Value) -> Self {
+        let definitions = spec["definitions"].to_string().replace("#/definitions/", "#/components/schemas/");
+        let schemas: Value = serde_json::from_str(&definitions).unwrap_or(Value::Null);
+        Self::load(&json!({ "components": { "schemas": schemas } }))
     }
 
     /// Errors of `instance` against `schema` (a JSON Schema that may `$ref`

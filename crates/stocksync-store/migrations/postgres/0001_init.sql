@@ -225,3 +225,23 @@ CREATE TABLE writer_epoch (
     epoch  BIGINT NOT NULL
 );
 INSERT INTO writer_epoch (id, epoch) VALUES (1, 0);
+
+-- Web UI users. Passwords are people's choices, so they are kept as
+-- argon2id PHC strings (salted and slow to guess), made by the binary.
+CREATE TABLE users (
+    name           TEXT COLLATE "C" PRIMARY KEY,
+    role           TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    password_hash  TEXT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    last_login_at  BIGINT
+);
+
+-- Signed-in browser sessions, by the SHA-256 of the cookie's random secret:
+-- a copy of the database holds no usable session.
+CREATE TABLE user_sessions (
+    id_hash     TEXT PRIMARY KEY,
+    user_name   TEXT COLLATE "C" NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL
+);
+CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);

@@ -217,3 +217,23 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (scope, key)
 ) WITHOUT ROWID;
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+
+-- Web UI users. Passwords are people's choices, so they are kept as
+-- argon2id PHC strings (salted and slow to guess), made by the binary.
+CREATE TABLE users (
+    name           TEXT PRIMARY KEY,
+    role           TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    password_hash  TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    last_login_at  INTEGER
+);
+
+-- Signed-in browser sessions, by the SHA-256 of the cookie's random secret:
+-- a copy of the database holds no usable session.
+CREATE TABLE user_sessions (
+    id_hash     TEXT PRIMARY KEY,
+    user_name   TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);

@@ -331,7 +331,7 @@ impl Books for Session<'_> {
         let (placed, id) = after.map_or((i64::MIN, i64::MIN), |(t, o)| (t.0, o.0));
         let row = self.conn.query_opt(
             "SELECT placed_at, order_id FROM backorders
-             WHERE item_id = $1 AND (placed_at > $2 OR (placed_at = $2 AND order_id > $3))
+             WHERE item_id = $1 AND (placed_at, order_id) > ($2, $3)
              ORDER BY placed_at, order_id LIMIT 1",
             &[&item.0, &placed, &id],
         )?;

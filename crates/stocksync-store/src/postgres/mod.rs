@@ -1,8 +1,9 @@
 //! The PostgreSQL backend, shaped like the SQLite one: one writer thread per
 //! process with group commit (`writer`), whose writes are buffered and
 //! flushed set-based (`pending`); the `Books` of the workflow (`books`);
-//! catalog, edits, tokens, idempotency and the push outbox; queries on a
-//! pool of reader connections (`read`, `query`); the invariant checks
+//! catalog, edits, tokens, idempotency and the push outbox; web UI users
+//! and sessions (`users`); CSV bulk lookups and upserts (`bulk`); queries on
+//! a pool of reader connections (`read`, `query`, `attention`); the invariant checks
 //! (`check`). Module and function names match `crate::sqlite`, so each
 //! `Store` method is written once for both (see `crate::dispatch`).
 //!
@@ -13,7 +14,9 @@
 //! plain (no TLS): stocksync expects its database on the same host or a
 //! private network.
 
+pub mod attention;
 pub mod books;
+pub mod bulk;
 pub mod catalog;
 pub mod check;
 pub mod edit;
@@ -24,6 +27,7 @@ pub mod push;
 pub mod query;
 pub mod read;
 pub mod tokens;
+pub mod users;
 pub mod writer;
 
 use std::collections::HashMap;

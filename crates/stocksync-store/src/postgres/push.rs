@@ -174,6 +174,14 @@ impl Session<'_> {
                     match self.create_listing(channel, &new, actor) {
                         Ok(item) => {
                             report.created += 1;
+                            // What the channel shows now: a push of the same value is skipped.
+                            if let Some(q) = quantity {
+                                self.conn.execute(
+                                    "UPDATE listings SET last_pushed_quantity = $3
+                                     WHERE channel_id = $1 AND channel_sku = $2",
+                                    &[&channel.0, channel_sku, q],
+                                )?;
+                            }
                             if item.is_none() {
                                 report.unmapped += 1;
                             }

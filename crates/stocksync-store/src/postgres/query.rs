@@ -214,22 +214,32 @@ pub fn orders(conn: &mut Conn, f: &OrderFilter, limit: usize) -> Result<Vec<Orde
     if let Some(fc) = &f.fc {
         let id: Option<i64> =
             conn.query_opt("SELECT id FROM fulfillment_centers WHERE code = $1", &[fc])?.map(|r| r.get(0));
+        // `strpos` first, as on SQLite: a cheap necessary condition on the
+        // stored text (an allocation is `[fc,item,qty,shipped]`) that spares
+        // most rows the parse into jsonb.
+        let id = id.unwrap_or(-1);
+        arg(&mut sql, " AND strpos(o.lines, ?) > 0", Box::new(format!("[{id},")));
         arg(
             &mut sql,
             " AND EXISTS (SELECT 1 FROM jsonb_array_elements(o.lines::jsonb) l,
                                 jsonb_array_elements(COALESCE(l -> 'a', '[]'::jsonb)) a
                           WHERE (a ->> 0)::bigint = ?)",
-            Box::new(id.unwrap_or(-1)),
+            Box::new(id),
         );
     }
     if let Some(sku) = &f.sku {
         let id: Option<i64> = conn.query_opt("SELECT id FROM items WHERE sku = $1", &[sku])?.map(|r| r.get(0));
+        // As for FCs (see `lines.rs`: `"cs":<JSON string>` and `"it":<id>,`).
+        let id = id.unwrap_or(-1);
+        let quoted = serde_json::to_string(sku).map_err(|e| StoreError::Internal(e.to_string()))?;
+        arg(&mut sql, " AND (strpos(o.lines, ?) > 0", Box::new(format!("\"cs\":{quoted}")));
+        arg(&mut sql, " OR strpos(o.lines, ?) > 0)", Box::new(format!("\"it\":{id},")));
         arg(
             &mut sql,
             " AND EXISTS (SELECT 1 FROM jsonb_array_elements(o.lines::jsonb) l WHERE l ->> 'cs' = ?",
             Box::new(sku.clone()),
         );
-        arg(&mut sql, " OR (l ->> 'it')::bigint = ?)", Box::new(id.unwrap_or(-1)));
+        arg(&mut sql, " OR (l ->> 'it')::bigint = ?)", Box::new(id));
     }
     if let Some((at, id)) = f.before {
         arg(&mut sql, " AND (o.placed_at < ?", Box::new(at.0));

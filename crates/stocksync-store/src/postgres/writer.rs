@@ -142,6 +142,8 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     queue: SyncSender<Job>,
+    /// Ticks after every commit that appended to the push outbox.
+    outbox: tokio::sync::watch::Receiver<u64>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -156,13 +158,14 @@ impl Writer {
     pub fn start(url: &str, clock: Clock) -> Result<Self> {
         let (queue, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE_MAX);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (outbox_tx, outbox) = tokio::sync::watch::channel(0u64);
         let url = url.to_owned();
         std::thread::Builder::new()
             .name("stocksync-pg-writer".into())
             .spawn(move || match Conn::connect(&url) {
                 Ok(conn) => {
                     let _ = ready_tx.send(Ok(()));
-                    run(conn, &url, rx, clock);
+                    run(conn, &url, rx, clock, outbox_tx);
                 }
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -170,7 +173,13 @@ impl Writer {
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         ready_rx.recv().map_err(|_| StoreError::Internal("the writer thread died while connecting".into()))??;
-        Ok(Self { queue })
+        Ok(Self { queue, outbox })
+    }
+
+    /// Changes whenever a commit appended to the push outbox, so the push
+    /// worker wakes at once instead of polling.
+    pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.outbox.clone()
     }
 
     /// Runs `f` in the writer's next transaction and returns its result
@@ -224,7 +233,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Conn, url: &str, rx: Receiver<Job>, clock: Clock) {
+fn run(mut conn: Conn, url: &str, rx: Receiver<Job>, clock: Clock, outbox: tokio::sync::watch::Sender<u64>) {
     let mut st = WriterState::default();
     while let Ok(first) = rx.recv() {
         let mut jobs = Vec::with_capacity(64);
@@ -249,6 +258,9 @@ fn run(mut conn: Conn, url: &str, rx: Receiver<Job>, clock: Clock) {
         let now = clock();
         let mut done = Vec::with_capacity(jobs.len());
         let outcome = run_batch(&mut conn, &mut st, jobs, now, &mut done);
+        if let Ok(true) = outcome {
+            outbox.send_modify(|v| *v = v.wrapping_add(1));
+        }
         let error = outcome.err().map(|e| e.to_string());
         if let Some(e) = &error {
             tracing::error!(error = %e, jobs = done.len(), "write transaction failed; rolled back");
@@ -276,7 +288,7 @@ fn run_batch(
     jobs: Vec<Job>,
     now: Timestamp,
     done: &mut Vec<Done>,
-) -> Result<()> {
+) -> Result<bool> {
     begin(conn, st)?;
     super::prefetch::orders(conn, st, jobs.iter().filter_map(|j| j.order_key.as_ref()))?;
     for job in jobs {
@@ -303,12 +315,13 @@ fn run_batch(
     }
     super::pending::flush(conn, st)?;
     st.known.clear();
-    mark_outbox(conn, st, now)?;
+    let marked = mark_outbox(conn, st, now)?;
     if now.0 - st.movements_indexed_at >= MOVEMENT_INDEX_INTERVAL_MS {
         index_movements(conn)?;
         st.movements_indexed_at = now.0;
     }
-    commit(conn, st)
+    commit(conn, st)?;
+    Ok(marked)
 }
 
 /// Opens the batch's transaction under the writer lock, and drops the
@@ -358,10 +371,10 @@ pub(crate) fn index_movements(conn: &mut Conn) -> Result<()> {
 }
 
 /// Appends to the push queue one row naming every item changed in this
-/// batch and every bundle containing one.
-fn mark_outbox(conn: &mut Conn, st: &mut WriterState, now: Timestamp) -> Result<()> {
+/// batch and every bundle containing one; whether it appended a row.
+fn mark_outbox(conn: &mut Conn, st: &mut WriterState, now: Timestamp) -> Result<bool> {
     if st.dirty_items.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let mut affected: Vec<ItemId> = Vec::with_capacity(st.dirty_items.len());
     for item in std::mem::take(&mut st.dirty_items) {
@@ -372,5 +385,5 @@ fn mark_outbox(conn: &mut Conn, st: &mut WriterState, now: Timestamp) -> Result<
     affected.dedup();
     let items = affected.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",");
     conn.execute("INSERT INTO push_queue (marked_at, items) VALUES ($1, $2)", &[&now.0, &items])?;
-    Ok(())
+    Ok(true)
 }

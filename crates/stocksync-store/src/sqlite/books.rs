@@ -419,8 +419,13 @@ impl Books for Session<'_> {
         let row = self
             .conn
             .prepare_cached(
+                // `+?1` is not style: with `item_id = ?1` next to the range,
+                // SQLite marks the plan as depending on the bound values and
+                // re-prepares the statement at every execution, even without
+                // STAT4 (perf: a third of a 1M-row upload's time). The plan is
+                // the same primary-key seek; the row value is the same keyset.
                 "SELECT placed_at, order_id FROM backorders
-                 WHERE item_id = ?1 AND (placed_at > ?2 OR (placed_at = ?2 AND order_id > ?3))
+                 WHERE item_id = +?1 AND (placed_at, order_id) > (?2, ?3)
                  ORDER BY placed_at, order_id LIMIT 1",
             )?
             .query_row([item.0, placed, id], |r| Ok((Timestamp(r.get(0)?), OrderId(r.get(1)?))))

@@ -292,9 +292,33 @@ impl Session<'_> {
                 self.now.0
             ])?;
         if inserted == 0 {
-            return Err(
-                Rejection::Conflict(format!("channel {} already has a listing {channel_sku}", channel.0)).into()
-            );
+            // A listing read from the channel whose SKU named no item yet may
+            // now be mapped; a mapped one is a conflict (change it, not re-create it).
+            let mapped = match item {
+                Some(item) => self
+                    .conn
+                    .prepare_cached(
+                        "UPDATE listings SET item_id = ?3, external_id = COALESCE(?4, external_id),
+                                percent = COALESCE(?5, percent), min_threshold = COALESCE(?6, min_threshold),
+                                max_visible = COALESCE(?7, max_visible)
+                         WHERE channel_id = ?1 AND channel_sku = ?2 AND item_id IS NULL",
+                    )?
+                    .execute(params![
+                        channel.0,
+                        channel_sku.as_str(),
+                        item,
+                        l.external_id,
+                        o.percent,
+                        o.min_threshold,
+                        o.max_visible
+                    ])?,
+                None => 0,
+            };
+            if mapped == 0 {
+                return Err(
+                    Rejection::Conflict(format!("channel {} already has a listing {channel_sku}", channel.0)).into()
+                );
+            }
         }
         self.st.resolved.clear();
         if let Some(item) = item {

@@ -1,10 +1,13 @@
 //! The SQLite backend: one writer thread with group commit (`writer`), the
 //! `Books` of the workflow over SQL (`books`), catalog and channel commands
 //! (`catalog`), API tokens stored hashed (`tokens`), queries on separate
-//! reader connections (`read`), and the
+//! reader connections (`read`), web UI users and sessions (`users`), the
+//! dashboard's queries (`attention`), and the
 //! invariant checks (`check`).
 
+pub mod attention;
 pub mod books;
+pub mod bulk;
 pub mod catalog;
 pub mod check;
 pub mod edit;
@@ -13,6 +16,7 @@ pub mod push;
 pub mod query;
 pub mod read;
 pub mod tokens;
+pub mod users;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

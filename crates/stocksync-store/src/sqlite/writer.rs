@@ -114,6 +114,8 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     queue: SyncSender<Job>,
+    /// Ticks after every commit that appended to the push outbox.
+    outbox: tokio::sync::watch::Receiver<u64>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -126,11 +128,18 @@ impl Writer {
     /// Starts the writer thread on `conn`.
     pub fn start(conn: Connection, clock: Clock) -> Result<Self> {
         let (queue, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE_MAX);
+        let (outbox_tx, outbox) = tokio::sync::watch::channel(0u64);
         std::thread::Builder::new()
             .name("stocksync-writer".into())
-            .spawn(move || run(conn, rx, clock))
+            .spawn(move || run(conn, rx, clock, outbox_tx))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
-        Ok(Self { queue })
+        Ok(Self { queue, outbox })
+    }
+
+    /// Changes whenever a commit appended to the push outbox, so the push
+    /// worker wakes at once instead of polling.
+    pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.outbox.clone()
     }
 
     /// Runs `f` in the writer's next transaction and returns its result
@@ -169,7 +178,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, rx: Receiver<Job>, clock: Clock) {
+fn run(conn: Connection, rx: Receiver<Job>, clock: Clock, outbox: tokio::sync::watch::Sender<u64>) {
     let mut st = WriterState::default();
     while let Ok(first) = rx.recv() {
         let mut jobs = Vec::with_capacity(64);
@@ -183,6 +192,9 @@ fn run(conn: Connection, rx: Receiver<Job>, clock: Clock) {
         let now = clock();
         let mut done = Vec::with_capacity(jobs.len());
         let outcome = run_batch(&conn, &mut st, jobs, now, &mut done);
+        if let Ok(true) = outcome {
+            outbox.send_modify(|v| *v = v.wrapping_add(1));
+        }
         let error = outcome.err().map(|e| e.to_string());
         if let Some(e) = &error {
             tracing::error!(error = %e, jobs = done.len(), "write transaction failed; rolled back");
@@ -202,7 +214,7 @@ fn run_batch(
     jobs: Vec<Job>,
     now: Timestamp,
     done: &mut Vec<Done>,
-) -> Result<()> {
+) -> Result<bool> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     // Only under the write lock: another process may commit while this one
     // waits for it, and what it wrote must not meet stale caches.
@@ -233,13 +245,13 @@ fn run_batch(
         conn.prepare_cached("RELEASE job")?.execute([])?;
         done.push(d);
     }
-    mark_outbox(conn, st, now)?;
+    let marked = mark_outbox(conn, st, now)?;
     if now.0 - st.movements_indexed_at >= MOVEMENT_INDEX_INTERVAL_MS {
         index_movements(conn)?;
         st.movements_indexed_at = now.0;
     }
     conn.execute_batch("COMMIT")?;
-    Ok(())
+    Ok(marked)
 }
 
 /// Runs one job. A panic inside a job is a bug; it must not take the writer
@@ -270,9 +282,9 @@ pub(crate) fn index_movements(conn: &Connection) -> Result<()> {
 /// Appends to the push queue one row naming every item changed in this
 /// batch and every bundle containing one, in the batch's transaction: their
 /// listings, on every channel, may now show another quantity.
-fn mark_outbox(conn: &Connection, st: &mut WriterState, now: Timestamp) -> Result<()> {
+fn mark_outbox(conn: &Connection, st: &mut WriterState, now: Timestamp) -> Result<bool> {
     if st.dirty_items.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let mut affected: Vec<ItemId> = Vec::with_capacity(st.dirty_items.len());
     for item in std::mem::take(&mut st.dirty_items) {
@@ -283,5 +295,5 @@ fn mark_outbox(conn: &Connection, st: &mut WriterState, now: Timestamp) -> Resul
     affected.dedup();
     let items = affected.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",");
     conn.prepare_cached("INSERT INTO push_queue (marked_at, items) VALUES (?1, ?2)")?.execute((now.0, items))?;
-    Ok(())
+    Ok(true)
 }

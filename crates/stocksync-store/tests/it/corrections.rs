@@ -84,3 +84,39 @@ async fn corrections_and_queries_see_indexed_and_unindexed_movements(b: Backend)
     assert_eq!(s.order(1).await.unwrap().unwrap().lines[0].backordered, 2);
     assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
 }
+
+on_both!(an_unmapped_listing_read_from_a_channel_can_be_mapped_later);
+async fn an_unmapped_listing_read_from_a_channel_can_be_mapped_later(b: Backend) {
+    use stocksync_store::NewListing;
+    let db = TestDb::new(b);
+    let s = &db.store;
+    fc(s, "EAST", 1).await;
+    stock_item(s, "A").await;
+    on_hand(s, "A", "EAST", 5).await;
+    let ch = channel(s, "shop", true).await;
+    // The channel lists "mystery", which names no item; an order for it waits.
+    s.import_listings(ch, vec![("mystery".into(), Some("ext-1".into()), Some(3))], "t").await.unwrap();
+    s.import_order(order(ch, "O-1", 1, "mystery", 2), "t").await.unwrap();
+    assert_eq!(s.order(1).await.unwrap().unwrap().status, "needs_attention");
+    // Mapping it to A is allowed (no conflict), keeps its external id, and the order allocates.
+    s.create_listing(
+        ch,
+        NewListing { channel_sku: "mystery".into(), sku: Some("A".into()), ..Default::default() },
+        "t",
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.order(1).await.unwrap().unwrap().status, "allocated");
+    let l = s.listing(ch.0, "mystery").await.unwrap().unwrap();
+    assert_eq!((l.sku.as_deref(), l.external_id.as_deref()), (Some("A"), Some("ext-1")));
+    // A mapped listing cannot be created again.
+    let again = s
+        .create_listing(
+            ch,
+            NewListing { channel_sku: "mystery".into(), sku: Some("A".into()), ..Default::default() },
+            "t",
+        )
+        .await;
+    assert!(matches!(again, Err(stocksync_store::StoreError::Rejected(stocksync_core::Rejection::Conflict(_)))));
+    assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
+}

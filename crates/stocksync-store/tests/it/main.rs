@@ -9,3 +9,4 @@ mod durability;
 mod replay;
 mod resources;
 mod tokens;
+mod uploads;

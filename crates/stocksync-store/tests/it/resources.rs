@@ -1,7 +1,9 @@
-//! One story through every operation behind the API and the workers (FCs,
-//! items, channels, listings, orders and their filters, movements, the push
-//! outbox, imports, idempotency), told on each backend: both must give the
-//! same answers, and the answers must be right.
+//! One story through every operation behind the API, the workers, CSV
+//! uploads and the web UI (FCs, items, channels, listings, orders and their
+//! filters, movements, the push outbox, imports, idempotency, bulk lookups
+//! and upserts, export pages, users and sessions, the dashboard), told on
+//! each backend: both must give the same answers, and the answers must be
+//! right.
 
 use std::fmt::Debug;
 
@@ -15,10 +17,10 @@ use crate::common::*;
 
 /// Collects every answer of the story, as text.
 #[derive(Default)]
-struct Story(Vec<String>);
+pub struct Story(Vec<String>);
 
 impl Story {
-    fn saw<T: Debug>(&mut self, what: &str, v: T) {
+    pub fn saw<T: Debug>(&mut self, what: &str, v: T) {
         self.0.push(format!("{what}: {v:?}"));
     }
 }
@@ -113,6 +115,11 @@ async fn tell(s: &Store) -> Story {
         OrderFilter { status: Some("backordered".into()), ..Default::default() },
         OrderFilter { fc: Some("EAST".into()), ..Default::default() },
         OrderFilter { sku: Some("A-1".into()), ..Default::default() },
+        OrderFilter { sku: Some("ghost".into()), ..Default::default() },
+        OrderFilter { sku: Some("kit-alias".into()), ..Default::default() },
+        OrderFilter { sku: Some("no-such-sku".into()), ..Default::default() },
+        OrderFilter { fc: Some("WEST".into()), status: Some("allocated".into()), ..Default::default() },
+        OrderFilter { fc: Some("NOWHERE".into()), ..Default::default() },
         OrderFilter { placed_after: Some(Timestamp(15)), placed_before: Some(Timestamp(35)), ..Default::default() },
         OrderFilter { before: Some((Timestamp(30), 3)), ..Default::default() },
     ] {
@@ -144,6 +151,9 @@ async fn tell(s: &Store) -> Story {
         st.saw(&format!("levels {f:?}"), s.levels(f.clone(), 10).await.unwrap());
     }
     push_story(s, &mut st, shop, bay).await;
+    crate::uploads::bulk_story(s, &mut st, shop).await;
+    crate::uploads::ui_story(s, &mut st).await;
+    st.saw("check after uploads", s.check().await);
     st
 }
 
@@ -174,8 +184,16 @@ async fn push_story(s: &Store, st: &mut Story, shop: ChannelId, bay: ChannelId) 
     let configs: Vec<(i64, String)> =
         s.channel_configs().await.unwrap().into_iter().map(|(v, creds)| (v.id, creds)).collect();
     st.saw("configs", configs);
-    let imported = vec![("nothing-yet".into(), Some("ext-9".into()), Some(3)), ("new-one".into(), None, None)];
+    let imported = vec![
+        ("nothing-yet".into(), Some("ext-9".into()), Some(3)),
+        ("new-one".into(), None, None),
+        ("KIT".into(), Some("ext-kit".into()), Some(4)),
+    ];
     st.saw("import listings", s.import_listings(shop, imported, "t").await);
+    st.saw("imported listing", s.listing(shop.0, "KIT").await);
+    let mapped = NewListing { channel_sku: "nothing-yet".into(), sku: Some("b-3".into()), ..Default::default() };
+    st.saw("map unmapped listing", s.create_listing(shop, mapped.clone(), "t").await);
+    st.saw("map it again", s.create_listing(shop, mapped, "t").await);
     st.saw("no answer", s.idempotent_response("scope", "key-1").await);
     st.saw("record answer", s.record_idempotent_response("scope", "key-1", "fp", 201, b"{}".to_vec()).await);
     st.saw("answer", s.idempotent_response("scope", "key-1").await);
@@ -192,6 +210,16 @@ async fn both_backends_tell_the_same_story() {
     // Spot checks that the story itself is right, whatever the backend.
     let find = |what: &str| told.iter().find(|l| l.starts_with(what)).unwrap_or_else(|| panic!("no {what}"));
     assert!(find("check:").ends_with("Ok([])"), "{told:#?}");
+    assert!(find("check after uploads:").ends_with("Ok([])"), "{told:#?}");
+    assert!(find("imported listing:").contains("last_pushed_quantity: Some(4)"), "{}", find("imported listing:"));
+    assert!(find("map unmapped listing:").contains("Ok(Some("), "{}", find("map unmapped listing:"));
+    assert!(find("map it again:").contains("Conflict"), "{}", find("map it again:"));
+    assert!(find("discarded:").contains(", false))"), "{}", find("discarded:"));
+    assert!(find("after discard DRY:").ends_with("Ok(None)"), "{}", find("after discard DRY:"));
+    assert!(find("waiting after discard:").ends_with("Ok(false)"), "{}", find("waiting after discard:"));
+    assert!(find("session user:").contains("alice"), "{}", find("session user:"));
+    assert!(find("session after password:").ends_with("Ok(None)"), "{}", find("session after password:"));
+    assert!(find("failed pushes:").contains("429"), "{}", find("failed pushes:"));
     assert!(find("stats:").contains("oversold_units: 0"), "{}", find("stats:"));
     assert!(find("answer:").contains("status: 201"), "{}", find("answer:"));
     assert!(find("cursor:").contains("cursor-1"), "{}", find("cursor:"));

@@ -1,11 +1,14 @@
 //! `stocksync bench …`: throughput and latency scenarios of PRODUCT.md §10.
 //! Each prints progress to stderr and, as the last line of stdout, one JSON
-//! object with the fields every scenario shares (`Report`).
+//! object with the fields every scenario shares (`Report`; `ui` reports per page).
 
 mod allocation;
 mod e2e;
 mod flash_sale;
+mod http;
 mod ingest;
+mod ui;
+mod upload;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -30,8 +33,14 @@ pub enum Scenario {
     FlashSale(flash_sale::Args),
     /// Multi-line orders over 10 FCs with random stock-outs; verifies the priority rule on every order.
     Allocation(allocation::Args),
+    /// Orders over HTTP from 32 concurrent clients to the API.
+    Http(http::Args),
     /// Orders through the HTTP API at a steady rate; latency until every other channel receives the new quantity.
     E2e(e2e::Args),
+    /// A generated inventory CSV (items × FCs) through the upload path of `POST /uploads/inventory`.
+    Upload(upload::Args),
+    /// The web UI's orders workspace over a large order book: server time of the first and filtered pages.
+    Ui(ui::Args),
 }
 
 /// The JSON line every scenario prints last.
@@ -48,6 +57,14 @@ pub struct Report {
     pub backordered_units: i64,
     pub oversold_units: i64,
     pub latency_ms: Latency,
+    /// Per-path latencies, for scenarios that measure several (`e2e`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paths: Option<serde_json::Value>,
+    /// CSV rows, for the upload scenario (whose `orders` and `lines` are 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_per_s: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +80,16 @@ pub async fn run(scenario: Scenario, config: &Config, url_given: bool) -> anyhow
         Scenario::FlashSale(args) => flash_sale::run(&db.store, args).await,
         Scenario::Allocation(args) => allocation::run(&db.store, args).await,
         Scenario::E2e(args) => e2e::run(&db.store, args).await,
+        Scenario::Http(args) => http::run(&db.store, args).await,
+        Scenario::Upload(args) => upload::run(&db.store, args).await,
+        Scenario::Ui(args) => {
+            // Its report is per page, not per order: printed here in its own shape.
+            let result = ui::run(&db.store, args).await;
+            drop(db);
+            let (report, ok) = result?;
+            println!("{}", serde_json::to_string(&report)?);
+            return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
     };
     drop(db);
     let (report, ok) = result?;
@@ -226,6 +253,9 @@ pub async fn report(
         backordered_units: stats.backordered_units,
         oversold_units: stats.oversold_units,
         latency_ms: percentiles(latencies),
+        paths: None,
+        rows: None,
+        rows_per_s: None,
     })
 }
 

@@ -23,7 +23,7 @@ mod movements;
 pub mod openapi;
 pub mod ops;
 mod orders;
-mod page;
+pub mod page;
 mod sync;
 mod tokens;
 pub mod uploads;
@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(move || openapi::serve(doc.clone())))
+        .merge(crate::ui::routes())
         .fallback(|| async { ApiError::not_found("no such resource; see /api/v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new_status(

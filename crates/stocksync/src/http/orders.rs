@@ -229,6 +229,18 @@ async fn submit(
     );
     let order = incoming(id, body, now)?;
     let outcome = st.store.import_order(order, &caller.actor()).await?;
+    let what = if outcome.created {
+        "created"
+    } else if outcome.changed {
+        "changed"
+    } else {
+        "unchanged"
+    };
+    metrics::counter!("stocksync_order_imports_total", "source" => "api", "outcome" => what).increment(1);
+    if outcome.changed {
+        // What allocation decided, by the order's resulting status.
+        metrics::counter!("stocksync_allocations_total", "status" => outcome.status.as_str()).increment(1);
+    }
     let view = st.store.order(outcome.order.0).await?.ok_or_else(|| ApiError::internal("the order vanished"))?;
     let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(view.into())))

@@ -49,6 +49,7 @@ impl ImportWorker {
         let (valid, mut rejected) = split(channel, orders);
         let mut report = self.store.import_orders(ChannelId(channel), valid, None, actor).await?;
         report.rejected.append(&mut rejected);
+        record_import("webhook", &report);
         Ok(report)
     }
 
@@ -76,8 +77,7 @@ impl ImportWorker {
         for (ext, why) in &report.rejected {
             tracing::warn!(channel.id = ch.view.id, order.external_id = %ext, reason = %why, "order not imported");
         }
-        metrics::counter!("stocksync_orders_imported_total", "channel" => ch.view.name.clone())
-            .increment((report.created + report.changed) as u64);
+        record_import("poll", &report);
         Ok(report)
     }
 
@@ -147,6 +147,21 @@ impl ImportWorker {
                 () = stopped(&mut stop) => return,
             }
         }
+    }
+}
+
+/// Counts an import batch's outcomes in `/metrics`.
+fn record_import(source: &'static str, r: &ImportReport) {
+    for (outcome, n) in
+        [("created", r.created), ("changed", r.changed), ("unchanged", r.unchanged), ("rejected", r.rejected.len())]
+    {
+        if n > 0 {
+            metrics::counter!("stocksync_order_imports_total", "source" => source, "outcome" => outcome)
+                .increment(n as u64);
+        }
+    }
+    for (status, n) in &r.statuses {
+        metrics::counter!("stocksync_allocations_total", "status" => *status).increment(*n as u64);
     }
 }
 

@@ -15,15 +15,18 @@ use stocksync_store::{PushAnswer, Store, Taken};
 use tokio::sync::watch;
 
 use super::channels::{Channels, Live};
-use super::latency::LatencyBook;
+use super::latency::{LatencyBook, PushEvent};
 use super::{now, stopped};
 
 /// Queue rows taken per transaction: bounds one step's work.
 const QUEUE_ROWS_PER_TAKE: usize = 1000;
 /// Listings read per channel per step (then sent in connector-sized batches).
 const DUE_PER_STEP: usize = 1000;
-/// How often an idle loop looks for work, in milliseconds: the floor of push latency.
-const IDLE_POLL_MS: u64 = 10;
+/// How long an idle loop waits for a wake-up before looking anyway, in
+/// milliseconds. Commits that mark the outbox wake the taker at once, and
+/// the taker wakes the channel loops; this bounds a missed wake-up and
+/// picks up retries that come due.
+const IDLE_POLL_MS: u64 = 50;
 /// Longest wait before retrying a failed listing.
 const RETRY_MAX: Duration = Duration::from_secs(600);
 /// How often channel settings are re-read.
@@ -34,6 +37,8 @@ pub struct PushWorker {
     store: Store,
     channels: Channels,
     latency: Arc<LatencyBook>,
+    /// Ticks when the taker made pushes due, waking the channel loops.
+    due: Arc<watch::Sender<u64>>,
 }
 
 /// What one step did.
@@ -46,7 +51,7 @@ pub struct Outcome {
 
 impl PushWorker {
     pub fn new(store: Store, channels: Channels, latency: Arc<LatencyBook>) -> Self {
-        Self { store, channels, latency }
+        Self { store, channels, latency, due: Arc::new(watch::channel(0).0) }
     }
 
     /// Takes the outbox, then gives every channel one push step, one after
@@ -84,6 +89,14 @@ impl PushWorker {
             let at = now();
             let mut answers = Vec::with_capacity(chunk.len());
             for (d, r) in chunk.iter().zip(results) {
+                self.latency.note(PushEvent {
+                    at,
+                    channel: ch.view.id,
+                    channel_sku: d.channel_sku.clone(),
+                    quantity: d.quantity,
+                    latency_ms: (at.0 - d.since.0).max(0) as f64,
+                    error: r.as_ref().err().map(ToString::to_string),
+                });
                 let outcome = match r {
                     Ok(()) => {
                         sent += 1;
@@ -116,9 +129,16 @@ impl PushWorker {
         let taker = self.clone();
         let mut stop = shutdown.clone();
         tasks.spawn(async move {
+            let mut marked = taker.store.outbox_changes();
             loop {
+                marked.borrow_and_update();
                 let worked = match taker.store.take_push_queue(QUEUE_ROWS_PER_TAKE).await {
-                    Ok(t) => t.queue_rows > 0,
+                    Ok(t) => {
+                        if t.listings_marked > 0 {
+                            taker.due.send_modify(|v| *v = v.wrapping_add(1));
+                        }
+                        t.queue_rows > 0
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "taking the push outbox failed");
                         false
@@ -126,6 +146,7 @@ impl PushWorker {
                 };
                 if !worked {
                     tokio::select! {
+                        Ok(()) = marked.changed() => {}
                         () = tokio::time::sleep(Duration::from_millis(IDLE_POLL_MS)) => {}
                         () = stopped(&mut stop) => return,
                     }
@@ -159,7 +180,9 @@ impl PushWorker {
     async fn channel_loop(&self, id: i64, mut stop: watch::Receiver<bool>) {
         let mut refreshed = tokio::time::Instant::now();
         let mut ch: Option<Live> = None;
+        let mut due = self.due.subscribe();
         loop {
+            due.borrow_and_update();
             if ch.is_none() || refreshed.elapsed() >= CHANNELS_REFRESH {
                 ch = self.channels.load().await.ok().and_then(|l| l.into_iter().find(|c| c.view.id == id));
                 refreshed = tokio::time::Instant::now();
@@ -174,6 +197,7 @@ impl PushWorker {
             };
             if !worked {
                 tokio::select! {
+                    Ok(()) = due.changed() => {}
                     () = tokio::time::sleep(Duration::from_millis(IDLE_POLL_MS)) => {}
                     () = stopped(&mut stop) => return,
                 }

@@ -39,7 +39,9 @@ fn report(run: &Run) -> Value {
     let last = run.stdout.lines().last().unwrap_or_else(|| panic!("no stdout\n{run}"));
     let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("last line is not JSON ({e})\n{run}"));
     let obj = v.as_object().unwrap_or_else(|| panic!("report is not an object\n{run}"));
-    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    // Scenario-specific extras (per-path latencies, CSV rows) may follow the shared keys.
+    let mut keys: Vec<&str> =
+        obj.keys().map(String::as_str).filter(|k| !["paths", "rows", "rows_per_s"].contains(k)).collect();
     keys.sort_unstable();
     let mut expected = REPORT_KEYS.to_vec();
     expected.sort_unstable();
@@ -134,12 +136,24 @@ fn bench_allocation_smoke() {
 }
 
 #[test]
-fn bench_e2e_delivers_every_order_to_every_receiver() {
+fn bench_e2e_delivers_every_order_to_every_other_marketplace() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["e2e", "--rate", "100", "--seconds", "1", "--receivers", "2"]);
+    let v = bench(&sb, &["e2e", "--rate", "60", "--seconds", "1"]);
     assert_eq!(v["scenario"], "e2e");
-    assert_eq!((int(&v, "orders"), int(&v, "allocated_units"), int(&v, "oversold_units")), (100, 100, 0));
+    assert_eq!((int(&v, "orders"), int(&v, "allocated_units"), int(&v, "oversold_units")), (60, 60, 0));
+    for path in ["webhook", "polling", "api"] {
+        assert_eq!(v["paths"][path]["orders"], 20, "{v}");
+    }
     assert!(v["latency_ms"]["p99"].as_f64().is_some_and(|p| p > 0.0), "{v}");
+}
+
+#[test]
+fn bench_http_submits_every_order_over_http() {
+    let sb = Sandbox::new();
+    let v = bench(&sb, &["http", "--orders", "300", "--skus", "50", "--clients", "4"]);
+    assert_eq!(v["scenario"], "http");
+    assert_eq!((int(&v, "orders"), int(&v, "oversold_units")), (300, 0));
+    assert_eq!(int(&v, "allocated_units") + int(&v, "backordered_units"), 300);
 }
 
 #[test]
@@ -248,4 +262,18 @@ fn bench_temporary_directory_is_not_named_by_the_pid_alone() {
     assert!(dir.starts_with("stocksync-bench-"), "{run}");
     let left: Vec<_> = std::fs::read_dir(sb.path("tmp")).expect("sandbox tmp").collect();
     assert!(left.is_empty(), "bench left {left:?} in its temporary directory");
+}
+
+#[test]
+fn bench_ui_times_every_workspace_page() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["bench", "ui", "--orders", "300", "--skus", "20", "--requests", "2"]);
+    run.expect_code(0);
+    let last = run.stdout.lines().last().unwrap_or_else(|| panic!("no stdout\n{run}"));
+    let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("last line is not JSON ({e})\n{run}"));
+    assert_eq!((v["scenario"].as_str(), v["orders"].as_u64()), (Some("ui"), Some(300)));
+    let pages = v["pages"].as_array().expect("pages");
+    assert_eq!(pages.len(), 6);
+    assert_eq!(pages[0]["rows"].as_u64(), Some(50), "the first page is full: {v}");
+    assert!(pages.iter().all(|p| p["latency_ms"]["p50"].is_number()), "{v}");
 }

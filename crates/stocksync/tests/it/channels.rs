@@ -217,3 +217,80 @@ async fn faults_on_every_channel_still_converge() {
     assert!(w.api.state().stale.is_empty());
     assert_eq!(w.store.check().await.unwrap(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_shopify_order_is_imported_by_polling_alone() {
+    let w = world().await;
+    w.drain().await;
+    // No webhook configured: only the poll can find it.
+    w.shop.apply(OrderChange::create(&[("A", 2), ("B", 1)])).unwrap();
+    let r = w.poll(w.ids[1]).await.unwrap();
+    assert_eq!(r.created, 1, "{r:?}");
+    w.drain().await;
+    assert_eq!((w.everywhere("A"), w.everywhere("B")), ((8, 8, 8), (9, 9, 9)));
+    let order = w.store.orders(Default::default(), 10).await.unwrap().remove(0);
+    assert_eq!((order.status.as_str(), order.fulfillment_centers.as_slice()), ("allocated", &["EAST".to_owned()][..]));
+}
+
+/// Faults on one marketplace delay only its own pushes; once it recovers,
+/// every listing on every marketplace shows what `/inventory` computes.
+#[tokio::test]
+async fn a_failing_marketplace_does_not_hold_back_the_others_and_converges_after() {
+    let w = world().await;
+    w.drain().await;
+    w.shop.faults.set(Faults { error: 1.0, ..Faults::default() });
+    w.ebay.apply(OrderChange::create(&[("A", 4)])).unwrap();
+    assert_eq!(w.poll(w.ids[0]).await.unwrap().created, 1);
+    for _ in 0..3 {
+        w.push.run_once().await.unwrap();
+    }
+    let (ebay, shop, api) = w.everywhere("A");
+    assert_eq!((ebay, api), (6, 6), "the healthy channels got the new quantity");
+    assert_eq!(shop, 10, "the failing one still shows the old one");
+    let status = w.store.sync_status().await.unwrap();
+    let shopify = status.iter().find(|c| c.name == "shopify").unwrap();
+    assert!(shopify.failed_pushes >= 1, "{shopify:?}");
+
+    w.shop.faults.set(Faults::default());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let _ = w.push.run_once().await;
+        let inv = w.store.inventory("A").await.unwrap().unwrap();
+        let want: Vec<i64> = inv.listings.iter().map(|l| l.quantity).collect();
+        let (e, s, a) = w.everywhere("A");
+        if want.iter().all(|q| *q == 6) && (e, s, a) == (6, 6, 6) {
+            assert!(inv.listings.iter().all(|l| l.state == "in_sync"), "{:?}", inv.listings);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "did not converge: {:?} vs {want:?}", (e, s, a));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(w.store.check().await.unwrap(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn imported_quantities_go_to_the_source_fc() {
+    let w = world().await;
+    w.store.create_fc(FcSpec::new("FBA", "Marketplace warehouse", 9, true).unwrap()).await.unwrap();
+    w.store
+        .update_channel(w.ids[0].0, |e| {
+            e.settings.import_quantities = true;
+            e.settings.push_quantities = false;
+            e.settings.source_fc = Some(stocksync_core::values::FcCode::parse("FBA").unwrap());
+            Ok(())
+        })
+        .await
+        .unwrap();
+    w.ebay.add_item(ebay::ItemSeed { sku: "A".into(), quantity: 7, offer_ids: vec![] });
+    let r = w.import.sync_listings(&w.live(w.ids[0]).await).await.unwrap();
+    assert!(r.quantities >= 1, "{r:?}");
+    let inv = w.store.inventory("A").await.unwrap().unwrap();
+    let fba = inv.levels.iter().find(|(fc, _)| fc == "FBA").unwrap().1;
+    assert_eq!(fba.available, 7);
+    let movements = w
+        .store
+        .movements(stocksync_store::views::MovementFilter { fc: Some("FBA".into()), ..Default::default() }, 10)
+        .await
+        .unwrap();
+    assert_eq!(movements.last().unwrap().reason, "imported from channel");
+}

@@ -1,6 +1,8 @@
-//! Integration tests for the `stocksync` binary: each test runs the compiled
-//! executable as a child process against its own temporary directory, or
-//! (`api`) calls the HTTP router in process over its own database.
+//! Integration tests for the `stocksync` binary: most run the compiled
+//! executable as a child process against its own temporary directory; `api`,
+//! `ui` and the `csv_*` HTTP tests call the router in process (`oneshot`),
+//! each over its own temporary database; the UI is also driven in a real
+//! headless Chromium (`ui::browser`).
 
 mod api;
 mod bench;
@@ -8,4 +10,11 @@ mod channels;
 mod check;
 mod cli;
 mod common;
+mod crash;
+mod csv_catalog;
+mod csv_cli;
+mod csv_export;
+mod csv_support;
+mod csv_upload;
 mod sync;
+mod ui;

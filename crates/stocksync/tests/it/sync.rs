@@ -189,3 +189,33 @@ async fn webhooks_that_do_not_verify_are_refused() {
     assert_eq!(res.status(), 404);
     assert_eq!(s.store.stats().await.unwrap().orders, 0);
 }
+
+#[tokio::test]
+async fn metrics_count_imports_allocations_and_pushes() {
+    use tower::ServiceExt;
+    let s = setup(&["A"]).await;
+    set(&s.store, "A", 3).await;
+    s.store.create_token("ops", stocksync_core::auth::Role::Operator, "ops-token-0123456789abcdef").await.unwrap();
+    let app = stocksync::http::router(stocksync::http::AppState::new(s.store.clone()));
+    let order = axum::http::Request::post(format!("/api/v1/channels/{}/orders", s.channel.0))
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer ops-token-0123456789abcdef")
+        .body(axum::body::Body::from(
+            r#"{"external_id":"M-1","lines":[{"line_id":"1","channel_sku":"A","quantity":1}]}"#,
+        ))
+        .unwrap();
+    assert_eq!(app.clone().oneshot(order).await.unwrap().status(), 201);
+    s.worker.run_once().await.unwrap();
+    let res = app.oneshot(axum::http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+    let body = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    for name in [
+        "stocksync_order_imports_total",
+        "stocksync_allocations_total",
+        "stocksync_pushes_total",
+        "stocksync_push_latency_seconds",
+        "stocksync_http_requests_total",
+    ] {
+        assert!(text.contains(name), "{name} missing from /metrics:\n{text}");
+    }
+}

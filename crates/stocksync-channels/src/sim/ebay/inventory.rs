@@ -134,6 +134,7 @@ fn apply(items: &mut std::collections::BTreeMap<String, super::SimItem>, pq: Pri
         return unknown.into_iter().map(|id| result(404, Some(id), Some(e.clone()))).collect();
     }
     item.quantity = quantity;
+    item.set_at_ms = crate::clock::system_now().millis();
     item.revisions += 1;
     if pq.offers.is_empty() {
         vec![result(200, None, None)]

@@ -134,6 +134,7 @@ pub(super) fn set_quantities(sim: &ShopifySim, vars: &Value) -> Result<(Value, f
             if let Some(item) = st.items.get_mut(&q.inventory_item_id) {
                 item.quantity = q.quantity;
                 item.sets += 1;
+                item.set_at_ms = crate::clock::system_now().millis();
             }
         }
     }

@@ -1,15 +1,21 @@
 //! `stocksync demo`: the whole thing on a fresh machine. A fresh SQLite
-//! file, simulated marketplaces on loopback, a seeded catalog, the server
-//! with its workers, and live simulated orders through the HTTP API. At the
-//! end it waits for every listing to converge, runs `check`, and prints a
-//! summary; it exits non-zero if anything is off.
+//! file, simulated marketplaces on loopback (eBay, Shopify and a seller's
+//! own store, an `api` channel), a seeded catalog, the server with its
+//! workers, and live simulated shoppers: orders placed on the eBay
+//! simulator (imported by polling), on the Shopify simulator (webhooks, and
+//! polling as a safety net) and through the HTTP API. At the end it waits
+//! for every listing on every marketplace to show its computed quantity,
+//! runs `check`, and prints a summary; it exits non-zero if anything is off.
+
+mod market;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use self::market::{Market, Markets};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use stocksync_channels::sim::{self, Faults, api::ApiSim};
+use stocksync_channels::sim::control::OrderChange;
 use stocksync_core::auth::Role;
 use stocksync_store::Store;
 use tokio::net::TcpListener;
@@ -20,7 +26,6 @@ use crate::http::AppState;
 
 /// The demo's database unless `--database-url` names another.
 const DEMO_DB: &str = "stocksync-demo.db";
-const SIGNING_SECRET: &str = "demo-signing-secret";
 /// How long the demo waits for every listing to converge after the orders stop.
 const CONVERGE_WITHIN: Duration = Duration::from_secs(20);
 
@@ -50,10 +55,10 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
             "{url} already holds data; the demo needs an empty database (omit --database-url to use a fresh {DEMO_DB})"
         );
     }
-    let receiver = ApiSim::new(SIGNING_SECRET, Faults::default());
-    let receiver_run = sim::spawn(receiver.router(), "127.0.0.1:0").await?;
+    let markets = Markets::start().await?;
     let token = crate::http::auth::new_secret().map_err(|e| anyhow::anyhow!(e.message))?;
     store.create_token("demo-admin", Role::Admin, &token).await?;
+    let password = crate::commands::user::create_with_generated_password(&store, "demo", Role::Admin).await?;
 
     let listener = match TcpListener::bind(&args.listen).await {
         Ok(l) => l,
@@ -69,24 +74,30 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
     }));
 
     let api = Client::new(&base, &token)?;
-    let catalog = seed(&api, &receiver_run.url()).await?;
+    let catalog = seed(&api, &markets, &base).await?;
     println!("stocksync demo");
     println!("  database   {url}");
     println!("  server     {base}   (API under {base}/api/v1, OpenAPI at {base}/api/v1/openapi.json)");
+    println!("  web UI     {base}/   (sign in as demo, password {password})");
     println!("  token      {token}   (admin; try: curl -H 'Authorization: Bearer {token}' {base}/api/v1/sync/status)");
-    println!("  channel    my-store (api) pushing to the simulator at {}", receiver_run.url());
+    println!(
+        "  channels   ebay (polled) at {}, shopify (webhooks + polling) at {}, my-store (api) at {}",
+        markets.ebay_url(),
+        markets.shopify_url(),
+        markets.api_url()
+    );
     println!(
         "  catalog    {} stock items, {} bundles, 3 fulfillment centers",
         catalog.stock.len(),
         catalog.bundles.len()
     );
 
-    let shoppers = shop(&api, &catalog, &args, &receiver);
+    let shoppers = shop(&api, &catalog, &args, &markets);
     tokio::select! {
         r = shoppers => r?,
         _ = tokio::signal::ctrl_c() => println!("\ninterrupted: stopping the shoppers"),
     }
-    let converged = converge(&api, catalog.channel, &receiver).await?;
+    let converged = converge(&api, &catalog, &markets).await?;
     let violations = store.check().await?;
     let stats = store.stats().await?;
     println!("summary");
@@ -94,10 +105,13 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
         "  orders {}, units allocated {}, backordered {}, oversold {}",
         stats.orders, stats.allocated_units, stats.backordered_units, stats.oversold_units
     );
-    let rs = receiver.state();
+    let rs = markets.api.state();
     println!(
-        "  pushes received {} (batches {}), stale pushes {}",
-        rs.listings.values().map(|l| l.pushes).sum::<u64>(),
+        "  marketplace orders: ebay {}, shopify {}; pushes: ebay {} calls, shopify {} sets, my-store {} batches; stale {}",
+        markets.ebay.view().orders,
+        markets.shop.view().orders,
+        markets.ebay.view().bulk_calls,
+        markets.shop.view().listings.values().map(|l| l.sets).sum::<u64>(),
         rs.batches,
         rs.stale.len()
     );
@@ -157,10 +171,11 @@ impl Client {
 struct Catalog {
     stock: Vec<String>,
     bundles: Vec<String>,
-    channel: i64,
+    /// `(channel id, marketplace)`.
+    channels: Vec<(i64, Market)>,
 }
 
-async fn seed(api: &Client, receiver_url: &str) -> anyhow::Result<Catalog> {
+async fn seed(api: &Client, markets: &Markets, server: &str) -> anyhow::Result<Catalog> {
     use reqwest::Method;
     for (code, name, priority) in
         [("EAST", "East warehouse", 1), ("WEST", "West warehouse", 2), ("NORTH", "North store", 3)]
@@ -188,29 +203,52 @@ async fn seed(api: &Client, receiver_url: &str) -> anyhow::Result<Catalog> {
         api.ok(Method::POST, "/items", json!({"sku": sku, "kind": "bundle", "components": components})).await?;
         bundles.push(sku.to_owned());
     }
-    let ch = api
-        .ok(
-            Method::POST,
-            "/channels",
-            json!({"name": "my-store", "kind": "api", "base_url": receiver_url,
-                   "credentials": {"signing_secret": SIGNING_SECRET}, "settings": {"max_visible": 25}}),
-        )
-        .await?;
-    let channel = ch["id"].as_i64().context("channel id")?;
-    for sku in stock.iter().chain(&bundles) {
-        api.ok(Method::POST, &format!("/channels/{channel}/listings"), json!({"channel_sku": sku})).await?;
+    let all: Vec<&String> = stock.iter().chain(&bundles).collect();
+    let gids: Vec<String> = all.iter().map(|sku| markets.list(sku)).collect();
+    let specs = [
+        (
+            Market::Ebay,
+            json!({"name": "ebay", "kind": "ebay", "base_url": markets.ebay_url(),
+            "credentials": {"access_token": market::EBAY_TOKEN}, "settings": {"poll_interval_s": 1}}),
+        ),
+        (
+            Market::Shopify,
+            json!({"name": "shopify", "kind": "shopify", "base_url": markets.shopify_url(),
+            "credentials": {"access_token": market::SHOPIFY_TOKEN, "location_id": market::SHOPIFY_LOCATION.to_string(),
+                            "webhook_secret": market::SHOPIFY_WEBHOOK_SECRET},
+            "settings": {"poll_interval_s": 5}}),
+        ),
+        (
+            Market::Api,
+            json!({"name": "my-store", "kind": "api", "base_url": markets.api_url(),
+            "credentials": {"signing_secret": market::SIGNING_SECRET}, "settings": {"max_visible": 25}}),
+        ),
+    ];
+    let mut channels = Vec::new();
+    for (market, spec) in specs {
+        let id = api.ok(Method::POST, "/channels", spec).await?["id"].as_i64().context("channel id")?;
+        for (sku, gid) in all.iter().zip(&gids) {
+            let external_id = (market == Market::Shopify).then(|| gid.clone());
+            let body = json!({"channel_sku": sku, "external_id": external_id});
+            api.ok(Method::POST, &format!("/channels/{id}/listings"), body).await?;
+        }
+        if market == Market::Shopify {
+            markets.hook_shopify(format!("{server}/webhooks/{id}"));
+        }
+        channels.push((id, market));
     }
-    Ok(Catalog { stock, bundles, channel })
+    Ok(Catalog { stock, bundles, channels })
 }
 
-/// Places orders at the given rate; now and then cancels one or restocks.
-async fn shop(api: &Client, catalog: &Catalog, args: &Args, receiver: &ApiSim) -> anyhow::Result<()> {
+/// Places orders at the given rate, spread over the marketplaces; now and
+/// then cancels one or receives a delivery.
+async fn shop(api: &Client, catalog: &Catalog, args: &Args, markets: &Markets) -> anyhow::Result<()> {
     use reqwest::Method;
     let mut rng = fastrand::Rng::with_seed(args.seed);
     let every = Duration::from_secs_f64(1.0 / args.orders_per_s.max(0.1));
     let started = Instant::now();
     let mut last_report = Instant::now();
-    let mut placed: Vec<i64> = Vec::new();
+    let mut placed: Vec<(Market, String)> = Vec::new();
     let mut n = 0u64;
     let mut tick = tokio::time::interval(every);
     loop {
@@ -221,65 +259,76 @@ async fn shop(api: &Client, catalog: &Catalog, args: &Args, receiver: &ApiSim) -
         n += 1;
         let roll = rng.u32(0..100);
         if roll < 5 && !placed.is_empty() {
-            let id = placed.swap_remove(rng.usize(0..placed.len()));
-            api.call(Method::POST, &format!("/orders/{id}/cancel"), Some(json!({}))).await?;
+            let (market, id) = placed.swap_remove(rng.usize(0..placed.len()));
+            match market {
+                Market::Api => drop(api.call(Method::POST, &format!("/orders/{id}/cancel"), Some(json!({}))).await?),
+                m => drop(markets.place(m, OrderChange::modify(&id).cancel())?),
+            }
         } else if roll < 10 {
             let sku = &catalog.stock[rng.usize(0..catalog.stock.len())];
             let fc = ["EAST", "WEST", "NORTH"][rng.usize(0..3)];
-            api.ok(
-                Method::POST,
-                &format!("/inventory/{sku}/{fc}/adjustments"),
-                json!({"delta": rng.i64(1..6), "reason": "delivery"}),
-            )
-            .await?;
+            let body = json!({"delta": rng.i64(1..6), "reason": "delivery"});
+            api.ok(Method::POST, &format!("/inventory/{sku}/{fc}/adjustments"), body).await?;
         } else {
-            let lines: Vec<Value> = (0..rng.usize(1..3))
-                .map(|l| {
+            let lines: Vec<(String, u32)> = (0..rng.usize(1..3))
+                .map(|_| {
                     let sku = if rng.u32(0..10) == 0 {
                         catalog.bundles[rng.usize(0..catalog.bundles.len())].clone()
                     } else {
                         catalog.stock[rng.usize(0..catalog.stock.len())].clone()
                     };
-                    json!({"line_id": (l + 1).to_string(), "channel_sku": sku, "quantity": rng.i64(1..3)})
+                    (sku, rng.u32(1..3))
                 })
                 .collect();
-            let order = json!({"external_id": format!("WEB-{n:06}"), "lines": lines});
-            let v = api.ok(Method::POST, &format!("/channels/{}/orders", catalog.channel), order).await?;
-            placed.extend(v["id"].as_i64());
+            let (channel, market) = catalog.channels[rng.usize(0..catalog.channels.len())];
+            if market == Market::Api {
+                let lines: Vec<Value> = lines
+                    .iter()
+                    .enumerate()
+                    .map(|(l, (sku, q))| json!({"line_id": (l + 1).to_string(), "channel_sku": sku, "quantity": q}))
+                    .collect();
+                let order = json!({"external_id": format!("WEB-{n:06}"), "lines": lines});
+                let v = api.ok(Method::POST, &format!("/channels/{channel}/orders"), order).await?;
+                placed.extend(v["id"].as_i64().map(|id| (market, id.to_string())));
+            } else {
+                let refs: Vec<(&str, u32)> = lines.iter().map(|(s, q)| (s.as_str(), *q)).collect();
+                placed.push((market, markets.place(market, OrderChange::create(&refs))?));
+            }
         }
         if last_report.elapsed() >= Duration::from_secs(5) {
             last_report = Instant::now();
             let (_, sync) = api.call(Method::GET, "/sync/status", None).await?;
-            let ch = &sync["channels"][0];
-            println!(
-                "  t={:>3}s orders placed {:>5} | pending pushes {:>3} | push latency p50 {} ms, p99 {} ms | listings at the receiver {}",
-                started.elapsed().as_secs(),
-                placed.len(),
-                ch["pending_pushes"],
-                ch["push_latency_ms"]["p50"],
-                ch["push_latency_ms"]["p99"],
-                receiver.state().listings.len()
-            );
+            let mut line = format!("  t={:>3}s orders placed {:>5} |", started.elapsed().as_secs(), placed.len());
+            for ch in sync["channels"].as_array().into_iter().flatten() {
+                line.push_str(&format!(
+                    " {} pending {} p50 {} ms p99 {} ms |",
+                    ch["name"].as_str().unwrap_or("?"),
+                    ch["pending_pushes"],
+                    ch["push_latency_ms"]["p50"],
+                    ch["push_latency_ms"]["p99"]
+                ));
+            }
+            println!("{line}");
         }
     }
 }
 
-/// Waits until every listing's computed quantity is what the receiver has.
-async fn converge(api: &Client, channel: i64, receiver: &ApiSim) -> anyhow::Result<bool> {
+/// Waits until every listing on every marketplace shows its computed quantity.
+async fn converge(api: &Client, catalog: &Catalog, markets: &Markets) -> anyhow::Result<bool> {
     let started = Instant::now();
     loop {
-        let (_, page) =
-            api.call(reqwest::Method::GET, &format!("/channels/{channel}/listings?limit=1000"), None).await?;
-        let listings = page["listings"].as_array().cloned().unwrap_or_default();
-        let got = receiver.state();
-        let behind: Vec<String> = listings
-            .iter()
-            .filter(|l| {
+        let mut behind = Vec::new();
+        for &(channel, market) in &catalog.channels {
+            let (_, page) =
+                api.call(reqwest::Method::GET, &format!("/channels/{channel}/listings?limit=1000"), None).await?;
+            let shown = markets.shown(market);
+            for l in page["listings"].as_array().into_iter().flatten() {
                 let sku = l["channel_sku"].as_str().unwrap_or_default();
-                got.listings.get(sku).map(|r| r.quantity) != l["quantity"].as_i64()
-            })
-            .map(|l| l["channel_sku"].as_str().unwrap_or_default().to_owned())
-            .collect();
+                if shown.get(sku).copied() != l["quantity"].as_i64() {
+                    behind.push(format!("{market:?} {sku}"));
+                }
+            }
+        }
         if behind.is_empty() {
             return Ok(true);
         }
