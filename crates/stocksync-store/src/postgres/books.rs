@@ -245,14 +245,24 @@ impl Books for Session<'_> {
     }
 
     fn total_available(&mut self, item: ItemId) -> Result<i64> {
-        self.flush()?;
-        Ok(self
+        // The stored sum plus what this item's unflushed levels change: no
+        // flush (two statements) for a question asked after every stock edit.
+        let stored: i64 = self
             .conn
             .query_one(
                 "SELECT COALESCE(SUM(on_hand - committed), 0)::bigint FROM stock_levels WHERE item_id = $1",
                 &[&item.0],
             )?
-            .get(0))
+            .get(0);
+        let unflushed: i64 = self
+            .st
+            .pending
+            .levels
+            .range((item, FcId(i64::MIN))..=(item, FcId(i64::MAX)))
+            .filter_map(|key| self.st.levels.get(key))
+            .map(|c| c.level.available() - c.stored.map_or(0, |s| s.available()))
+            .sum();
+        Ok(stored + unflushed)
     }
 
     fn apply_movement(&mut self, m: &Movement<'_>) -> Result<Level> {
@@ -327,7 +337,11 @@ impl Books for Session<'_> {
     }
 
     fn next_backordered(&mut self, item: ItemId, after: Option<QueuePos>) -> Result<Option<QueuePos>> {
-        self.flush()?;
+        // The queue's rows are written with their orders: only pending
+        // orders can make it stale (levels and ledger rows cannot).
+        if !self.st.pending.orders.is_empty() {
+            self.flush()?;
+        }
         let (placed, id) = after.map_or((i64::MIN, i64::MIN), |(t, o)| (t.0, o.0));
         let row = self.conn.query_opt(
             "SELECT placed_at, order_id FROM backorders
