@@ -1,8 +1,14 @@
-//! The only crate with SQL: one concrete `Store`.
+//! The only crate with SQL: one concrete `Store` over SQLite or PostgreSQL.
 //!
 //! - `sqlite`: the SQLite backend (WAL, `synchronous=FULL`), a single writer
 //!   thread with group commit, reader connections, migrations, checks.
-//! - `views`: the plain values queries return.
+//! - `postgres`: the PostgreSQL backend, the same shape: a single writer
+//!   thread per process with group commit, serialised across processes by a
+//!   transaction-level advisory lock, and a pool of reader connections.
+//! - `dispatch`: the macros that expand one method body per backend.
+//! - `input`, `views`: the plain values callers submit and queries return.
+//! - `lines`: how an order's lines are stored inline (both backends).
+//! - `tokens`: how API tokens are stored (hashed; both backends).
 //! - `error`: `StoreError`.
 //! - `bulk`: batch lookups, upserts and export pages behind CSV uploads.
 //! - `users`: web UI users and sessions; `attention`: what the UI's dashboard and activity show.
@@ -11,12 +17,18 @@
 //! `Books` implemented over the open transaction, so backends share one
 //! definition of what an operation does.
 
+#[macro_use]
+mod dispatch;
 mod attention;
 mod bulk;
 pub mod error;
+mod input;
+mod lines;
+pub mod postgres;
 mod resources;
 pub mod sqlite;
 mod sync;
+mod tokens;
 mod users;
 pub mod views;
 
@@ -29,31 +41,46 @@ use stocksync_core::order::IncomingOrder;
 use stocksync_core::workflow::{self, Ctx, ImportOutcome, StockTarget};
 use stocksync_core::{ChannelId, ItemId, OrderId, Timestamp};
 
+pub use bulk::BulkJob;
 pub use error::{Result, StoreError};
-pub use sqlite::bulk::{ItemRow, LevelRow, ListingRow, ListingUpsert, RowAction, SkuKind};
-pub use sqlite::catalog::{NewChannel, NewListing};
-pub use sqlite::edit::{ChannelEdit, ItemPatch};
+pub use input::{ChannelEdit, ItemPatch, ItemRow, ListingUpsert, NewChannel, NewListing, PushAnswer};
 pub use sqlite::idempotency::IDEMPOTENCY_KEEP_MS;
-pub use sqlite::push::{DuePush, PushAnswer, Taken};
-pub use sqlite::writer::{Clock, Isolation, Session};
-use sqlite::{Readers, read, writer::Writer};
 pub use sync::{ImportReport, ListingReport};
+pub use views::{DuePush, LevelRow, ListingRow, RowAction, SkuKind, Taken};
 use views::{FcView, InventoryView, ItemView, OrderStats, OrderView};
+
+/// The clock, injected so that tests and simulations control time.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// The system clock.
 pub fn system_clock() -> Clock {
-    Arc::new(|| Timestamp(sqlite::now_ms()))
+    Arc::new(|| Timestamp(now_ms()))
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// How a write job is isolated from the others in its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// In a savepoint: any failure undoes this job alone.
+    Savepoint,
+    /// No savepoint, for hot paths whose every rejection comes before their
+    /// first write. A database error in such a job fails its whole batch.
+    RejectsBeforeWriting,
 }
 
 /// The database behind a `Store`. One variant per backend.
 #[derive(Debug, Clone)]
 enum Backend {
     Sqlite {
-        writer: Writer,
-        readers: Readers,
+        writer: sqlite::writer::Writer,
+        readers: sqlite::Readers,
         /// Keeps the checkpointer thread running while any clone of the store lives.
         _alive: Arc<()>,
     },
+    Postgres(postgres::Pg),
 }
 
 /// The store: cheap to clone, safe to share between tasks.
@@ -66,29 +93,44 @@ pub struct Store {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(PathBuf),
+    /// A libpq-style URL (`postgres://user@host:port/db`), kept as given.
+    Postgres(String),
 }
 
 impl DatabaseUrl {
-    /// Accepts `sqlite://PATH` (and `sqlite:PATH`).
+    /// Accepts `sqlite://PATH` (and `sqlite:PATH`), `postgres://…` and `postgresql://…`.
     pub fn parse(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
         let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
         match path {
             Some(p) if !p.is_empty() => Ok(Self::Sqlite(PathBuf::from(p))),
             _ => Err(StoreError::BadUrl(url.to_owned())),
         }
     }
+
+    /// `url` fit for messages and logs: a PostgreSQL password becomes `***`.
+    pub fn redacted(url: &str) -> String {
+        match Self::parse(url) {
+            Ok(Self::Postgres(url)) => postgres::redacted(&url),
+            _ => url.to_owned(),
+        }
+    }
 }
 
 impl Store {
-    /// Opens (creating and migrating if needed) the database at `url`.
+    /// Opens (creating and migrating if needed) the database at `url`. A
+    /// PostgreSQL database must exist; its schema is created if missing.
     pub fn open(url: &str) -> Result<Self> {
         Self::open_with_clock(url, system_clock())
     }
 
     /// Opens the database at `url` as `open` does, but only if it already
-    /// exists: otherwise returns `StoreError::Missing` and creates nothing.
-    /// Commands that read what is there use this, so a mistyped path fails
-    /// instead of silently checking a brand-new empty database.
+    /// exists (for PostgreSQL: holds stocksync's schema): otherwise returns
+    /// `StoreError::Missing` and creates nothing. Commands that read what is
+    /// there use this, so a mistyped URL fails instead of silently checking a
+    /// brand-new empty database.
     pub fn open_existing(url: &str) -> Result<Self> {
         match DatabaseUrl::parse(url)? {
             DatabaseUrl::Sqlite(path) => {
@@ -96,7 +138,12 @@ impl Store {
                     .try_exists()
                     .map_err(|e| StoreError::Internal(format!("cannot tell whether {} exists: {e}", path.display())))?
                 {
-                    return Err(StoreError::Missing(path));
+                    return Err(StoreError::Missing(path.display().to_string()));
+                }
+            }
+            DatabaseUrl::Postgres(url) => {
+                if !postgres::has_schema(&url)? {
+                    return Err(StoreError::Missing(postgres::redacted(&url)));
                 }
             }
         }
@@ -110,9 +157,10 @@ impl Store {
                 sqlite::migrate(&mut conn)?;
                 let alive = Arc::new(());
                 sqlite::start_checkpointer(path.clone(), Arc::downgrade(&alive))?;
-                let writer = Writer::start(conn, clock)?;
-                Ok(Self { backend: Backend::Sqlite { writer, readers: Readers::new(path), _alive: alive } })
+                let writer = sqlite::writer::Writer::start(conn, clock)?;
+                Ok(Self { backend: Backend::Sqlite { writer, readers: sqlite::Readers::new(path), _alive: alive } })
             }
+            DatabaseUrl::Postgres(url) => Ok(Self { backend: Backend::Postgres(postgres::Pg::open(&url, clock)?) }),
         }
     }
 
@@ -120,73 +168,58 @@ impl Store {
     pub fn migrate(url: &str) -> Result<Vec<i64>> {
         match DatabaseUrl::parse(url)? {
             DatabaseUrl::Sqlite(path) => sqlite::migrate(&mut sqlite::connect(&path)?),
+            DatabaseUrl::Postgres(url) => postgres::migrate_url(&url),
         }
     }
 
-    /// Runs `f` in the writer's next transaction (with other jobs: group
-    /// commit), in its own savepoint.
-    pub async fn write<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Session<'_>) -> Result<T> + Send + 'static,
-    {
-        self.write_with(Isolation::Savepoint, f).await
-    }
-
-    pub async fn write_with<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Session<'_>) -> Result<T> + Send + 'static,
-    {
+    /// `"sqlite"` or `"postgres"`: which backend this store runs on.
+    pub fn backend_name(&self) -> &'static str {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => writer.write(isolation, f).await,
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres(_) => "postgres",
         }
     }
 
-    async fn read<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
-    {
-        match &self.backend {
-            Backend::Sqlite { readers, .. } => readers.run(f).await,
-        }
+    /// Runs a write job that panics, as a bug in a job would: the caller's
+    /// request fails and the writer goes on. For tests of that isolation.
+    #[doc(hidden)]
+    pub async fn run_panicking_job(&self) -> Result<()> {
+        on_writer!(self, Isolation::Savepoint, |_s| panicking_job())
     }
 
     pub async fn create_fc(&self, spec: FcSpec) -> Result<()> {
-        self.write(move |s| s.create_fc(&spec)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.create_fc(&spec))
     }
 
     pub async fn create_item(&self, draft: ItemDraft, actor: &str) -> Result<ItemId> {
         let actor = actor.to_owned();
-        self.write(move |s| s.create_item(&draft, &actor)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.create_item(&draft, &actor))
     }
 
     pub async fn create_items(&self, drafts: Vec<ItemDraft>, actor: &str) -> Result<usize> {
         let actor = actor.to_owned();
-        self.write(move |s| s.create_items(&drafts, &actor)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.create_items(&drafts, &actor))
     }
 
     pub async fn create_channel(&self, ch: NewChannel) -> Result<ChannelId> {
-        self.write(move |s| s.create_channel(&ch)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.create_channel(&ch))
     }
 
     pub async fn create_listing(&self, channel: ChannelId, listing: NewListing, actor: &str) -> Result<Option<ItemId>> {
         let actor = actor.to_owned();
-        self.write(move |s| s.create_listing(channel, &listing, &actor)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.create_listing(channel, &listing, &actor))
     }
 
     /// Creates many listings on one channel in one transaction, all or
     /// nothing; errors name the entry as `[i]`.
     pub async fn create_listings(&self, channel: ChannelId, listings: Vec<NewListing>, actor: &str) -> Result<usize> {
         let actor = actor.to_owned();
-        self.write(move |s| {
+        on_writer!(self, Isolation::Savepoint, |s| {
             for (i, l) in listings.iter().enumerate() {
                 s.create_listing(channel, l, &actor).map_err(|e| within(e, i))?;
             }
             Ok(listings.len())
         })
-        .await
     }
 
     /// Imports an order as its channel reports it (idempotent). The import
@@ -194,29 +227,27 @@ impl Store {
     /// savepoint (see `Isolation`).
     pub async fn import_order(&self, order: IncomingOrder, actor: &str) -> Result<ImportOutcome> {
         let actor = actor.to_owned();
-        self.write_with(Isolation::RejectsBeforeWriting, move |s| {
+        let key = (order.channel, order.external_id.clone());
+        on_writer_importing!(self, Isolation::RejectsBeforeWriting, key, |s| {
             let cx = Ctx { at: s.now, actor: &actor };
             workflow::import_order(s, &order, &cx)
         })
-        .await
     }
 
     pub async fn cancel_order(&self, id: i64, actor: &str) -> Result<()> {
         let actor = actor.to_owned();
-        self.write(move |s| {
+        on_writer!(self, Isolation::Savepoint, |s| {
             let cx = Ctx { at: s.now, actor: &actor };
             workflow::cancel_order(s, OrderId(id), &cx).map(drop)
         })
-        .await
     }
 
     pub async fn ship_order(&self, id: i64, actor: &str) -> Result<()> {
         let actor = actor.to_owned();
-        self.write(move |s| {
+        on_writer!(self, Isolation::Savepoint, |s| {
             let cx = Ctx { at: s.now, actor: &actor };
             workflow::ship_order(s, OrderId(id), &cx).map(drop)
         })
-        .await
     }
 
     /// Sets many levels in one transaction, all or nothing. Each entry is
@@ -229,7 +260,7 @@ impl Store {
         actor: &str,
     ) -> Result<usize> {
         let actor = actor.to_owned();
-        self.write(move |s| {
+        on_writer!(self, Isolation::Savepoint, |s| {
             let cx = Ctx { at: s.now, actor: &actor };
             for (i, (sku, fc, target)) in rows.iter().enumerate() {
                 workflow::set_stock(s, sku, fc, *target, reason.as_deref(), &reference, &cx)
@@ -237,7 +268,6 @@ impl Store {
             }
             Ok(rows.len())
         })
-        .await
     }
 
     pub async fn set_stock(
@@ -249,11 +279,10 @@ impl Store {
         actor: &str,
     ) -> Result<stocksync_core::books::Level> {
         let (sku, fc, reason, actor) = (sku.to_owned(), fc.to_owned(), reason.map(str::to_owned), actor.to_owned());
-        self.write(move |s| {
+        on_writer!(self, Isolation::Savepoint, |s| {
             let cx = Ctx { at: s.now, actor: &actor };
             workflow::set_stock(s, &sku, &fc, target, reason.as_deref(), "", &cx)
         })
-        .await
     }
 
     pub async fn adjust_stock(
@@ -265,29 +294,28 @@ impl Store {
         actor: &str,
     ) -> Result<stocksync_core::books::Level> {
         let (sku, fc, reason, actor) = (sku.to_owned(), fc.to_owned(), reason.map(str::to_owned), actor.to_owned());
-        self.write(move |s| {
+        on_writer!(self, Isolation::Savepoint, |s| {
             let cx = Ctx { at: s.now, actor: &actor };
             workflow::adjust_stock(s, &sku, &fc, delta, reason.as_deref(), "", &cx)
         })
-        .await
     }
 
     pub async fn fcs(&self) -> Result<Vec<FcView>> {
-        self.read(read::fcs).await
+        on_reader!(self, |c, db| db::read::fcs(c))
     }
 
     pub async fn item(&self, sku: &str) -> Result<Option<ItemView>> {
         let sku = sku.to_owned();
-        self.read(move |c| read::item(c, &sku)).await
+        on_reader!(self, |c, db| db::read::item(c, &sku))
     }
 
     pub async fn inventory(&self, sku: &str) -> Result<Option<InventoryView>> {
         let sku = sku.to_owned();
-        self.read(move |c| read::inventory(c, &sku)).await
+        on_reader!(self, |c, db| db::read::inventory(c, &sku))
     }
 
     pub async fn order(&self, id: i64) -> Result<Option<OrderView>> {
-        self.read(move |c| read::order(c, id)).await
+        on_reader!(self, |c, db| db::read::order(c, id))
     }
 
     /// True when the database holds no fulfillment centers, items, channels
@@ -295,50 +323,54 @@ impl Store {
     /// "empty" means to a caller (the benches) that seeds its own catalog and
     /// must not mix it with existing data.
     pub async fn is_empty(&self) -> Result<bool> {
-        self.read(read::is_empty).await
+        on_reader!(self, |c, db| db::read::is_empty(c))
     }
 
     pub async fn stats(&self) -> Result<OrderStats> {
-        self.read(read::stats).await
+        on_reader!(self, |c, db| db::read::stats(c))
     }
 
     /// Stores a new API token (only its hash is kept).
     pub async fn create_token(&self, name: &str, role: Role, secret: &str) -> Result<()> {
         let (name, secret) = (name.to_owned(), secret.to_owned());
-        self.write(move |s| s.create_token(&name, role, &secret)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.create_token(&name, role, &secret))
     }
 
     /// Makes `name` a token with this role and secret, replacing any token
     /// of that name (the bootstrap token).
     pub async fn put_token(&self, name: &str, role: Role, secret: &str) -> Result<()> {
         let (name, secret) = (name.to_owned(), secret.to_owned());
-        self.write(move |s| s.put_token(&name, role, &secret)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.put_token(&name, role, &secret))
     }
 
     pub async fn delete_token(&self, name: &str) -> Result<()> {
         let name = name.to_owned();
-        self.write(move |s| s.delete_token(&name)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.delete_token(&name))
     }
 
     pub async fn touch_token(&self, name: &str) -> Result<()> {
         let name = name.to_owned();
-        self.write(move |s| s.touch_token(&name)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.touch_token(&name))
     }
 
     /// The token whose secret this is, if any.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<views::TokenView>> {
         let secret = secret.to_owned();
-        self.read(move |c| sqlite::tokens::authenticate(c, &secret)).await
+        on_reader!(self, |c, db| db::tokens::authenticate(c, &secret))
     }
 
     pub async fn tokens(&self) -> Result<Vec<views::TokenView>> {
-        self.read(sqlite::tokens::list).await
+        on_reader!(self, |c, db| db::tokens::list(c))
     }
 
     /// Every violation of the invariants the database can show (empty: clean).
     pub async fn check(&self) -> Result<Vec<String>> {
-        self.read(sqlite::check::check).await
+        on_reader!(self, |c, db| db::check::check(c))
     }
+}
+
+fn panicking_job() -> Result<()> {
+    panic!("a deliberate bug in a write job")
 }
 
 /// Puts a rejection's fields under entry `[i]` of a batch.

@@ -4,10 +4,10 @@ use stocksync_core::order::IncomingOrder;
 use stocksync_core::workflow::{self, Ctx, ImportOutcome};
 use stocksync_core::{ChannelId, Timestamp};
 
-use crate::Store;
 use crate::error::{Result, StoreError};
-use crate::sqlite::push::{self, DuePush, PushAnswer, Taken};
-use crate::views::ChannelView;
+use crate::input::PushAnswer;
+use crate::views::{ChannelView, DuePush, Taken};
+use crate::{Isolation, Store};
 
 /// What one import batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,29 +26,30 @@ impl Store {
     pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         match &self.backend {
             crate::Backend::Sqlite { writer, .. } => writer.outbox_changes(),
+            crate::Backend::Postgres(pg) => pg.writer.outbox_changes(),
         }
     }
 
     /// Moves waiting queue rows into per-listing push state.
     pub async fn take_push_queue(&self, max_rows: usize) -> Result<Taken> {
-        self.write(move |s| s.take_push_queue(max_rows)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.take_push_queue(max_rows))
     }
 
     pub async fn push_queue_waiting(&self) -> Result<bool> {
-        self.read(push::queue_waiting).await
+        on_reader!(self, |c, db| db::push::queue_waiting(c))
     }
 
     pub async fn due_pushes(&self, channel: i64, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
-        self.read(move |c| push::due_pushes(c, channel, now, limit)).await
+        on_reader!(self, |c, db| db::push::due_pushes(c, channel, now, limit))
     }
 
     pub async fn record_pushes(&self, answers: Vec<PushAnswer>) -> Result<()> {
-        self.write(move |s| s.record_pushes(&answers)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.record_pushes(&answers))
     }
 
     /// Every channel with its credentials (a JSON object), for the workers.
     pub async fn channel_configs(&self) -> Result<Vec<(ChannelView, String)>> {
-        self.read(push::channel_configs).await
+        on_reader!(self, |c, db| db::push::channel_configs(c))
     }
 
     /// Imports a channel's orders and advances its import cursor in one
@@ -61,7 +62,7 @@ impl Store {
         actor: &str,
     ) -> Result<ImportReport> {
         let actor = actor.to_owned();
-        self.write(move |s| {
+        on_writer!(self, Isolation::Savepoint, |s| {
             let mut report = ImportReport::default();
             let cx = Ctx { at: s.now, actor: &actor };
             for order in &orders {
@@ -84,20 +85,15 @@ impl Store {
             s.set_import_cursor(channel, cursor.as_deref(), None)?;
             Ok(report)
         })
-        .await
     }
 
     /// Records a failed import attempt (the cursor stays).
     pub async fn import_failed(&self, channel: ChannelId, error: String) -> Result<()> {
-        self.write(move |s| s.set_import_cursor(channel, None, Some(&error))).await
+        on_writer!(self, Isolation::Savepoint, |s| s.set_import_cursor(channel, None, Some(&error)))
     }
 
     pub async fn import_cursor(&self, channel: ChannelId) -> Result<Option<String>> {
-        self.read(move |c| {
-            Ok(c.prepare_cached("SELECT import_cursor FROM channels WHERE id = ?1")?
-                .query_row([channel.0], |r| r.get::<_, Option<String>>(0))?)
-        })
-        .await
+        on_reader!(self, |c, db| db::push::import_cursor(c, channel))
     }
 }
 
@@ -124,6 +120,6 @@ impl Store {
         actor: &str,
     ) -> Result<ListingReport> {
         let actor = actor.to_owned();
-        self.write(move |s| s.import_listings(channel, &listings, &actor)).await
+        on_writer!(self, Isolation::Savepoint, |s| s.import_listings(channel, &listings, &actor))
     }
 }

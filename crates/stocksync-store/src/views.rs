@@ -212,6 +212,27 @@ pub struct SyncStatusView {
     pub failed_pushes: i64,
 }
 
+/// One listing's value waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePush {
+    pub listing_id: i64,
+    pub channel_sku: String,
+    pub sku: String,
+    pub external_id: Option<String>,
+    pub quantity: i64,
+    pub version: i64,
+    /// When the oldest change behind this value was marked.
+    pub since: Timestamp,
+    pub attempts: i64,
+}
+
+/// What `take_push_queue` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub queue_rows: usize,
+    pub listings_marked: usize,
+}
+
 /// A web UI user, without the password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserView {
@@ -239,4 +260,51 @@ pub struct PushedView {
     pub channel_sku: String,
     pub quantity: i64,
     pub at: Timestamp,
+}
+
+/// What a SKU names in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkuKind {
+    Unknown,
+    Stock,
+    Bundle,
+    /// An alias of the item with this SKU.
+    AliasOf(String),
+}
+
+/// One stock level as exported: `fc_id` is the keyset cursor's second part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelRow {
+    pub sku: String,
+    pub fc: String,
+    pub fc_id: i64,
+    pub on_hand: i64,
+}
+
+/// One listing as exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingRow {
+    pub channel_id: i64,
+    pub channel: String,
+    pub channel_sku: String,
+    pub sku: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAction {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl RowAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+        }
+    }
 }

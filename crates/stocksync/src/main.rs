@@ -13,7 +13,7 @@ struct Cli {
     /// A TOML configuration file (see `stocksync config example`).
     #[arg(long, global = true, env = "STOCKSYNC_CONFIG")]
     config: Option<std::path::PathBuf>,
-    /// Database URL: sqlite://PATH.
+    /// Database URL: sqlite://PATH or postgres://USER@HOST:PORT/DATABASE.
     #[arg(long, global = true)]
     database_url: Option<String>,
     #[command(subcommand)]

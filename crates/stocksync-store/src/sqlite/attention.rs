@@ -63,7 +63,8 @@ pub fn recent_pushed(conn: &Connection, limit: usize) -> Result<Vec<PushedView>>
 pub fn last_pushes(conn: &Connection) -> Result<Vec<(i64, Timestamp)>> {
     Ok(conn
         .prepare_cached(
-            "SELECT channel_id, MAX(last_pushed_at) FROM listings WHERE last_pushed_at IS NOT NULL GROUP BY channel_id",
+            "SELECT channel_id, MAX(last_pushed_at) FROM listings WHERE last_pushed_at IS NOT NULL
+             GROUP BY channel_id ORDER BY channel_id",
         )?
         .query_map([], |r| Ok((r.get(0)?, Timestamp(r.get(1)?))))?
         .collect::<Result<_, _>>()?)

@@ -7,12 +7,12 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use stocksync_core::allocation::{FcRef, Part};
 use stocksync_core::books::{Books, ChannelRules, Level, Movement, QueuePos, Resolved};
-use stocksync_core::order::{Alloc, Line, Order, OrderStatus, SourceStatus};
+use stocksync_core::order::Order;
 use stocksync_core::{ChannelId, FcCode, FcId, ItemId, LineKey, OrderId, Rejection, Sku, Timestamp};
 
-use super::lines::{self, StoredLine};
 use super::writer::{Session, WriterState};
 use crate::error::{Result, StoreError};
+use crate::lines::{self, OrderRow};
 
 /// Bundles that list `item` as a component. The whole component → bundles
 /// map is loaded once per cache epoch: bundle tables are small, and a query
@@ -137,24 +137,23 @@ impl Session<'_> {
     }
 
     fn read_order(&mut self, id: Option<OrderId>, key: Option<(ChannelId, &str)>) -> Result<Option<Order>> {
-        type Header = (i64, i64, String, String, String, i64, Option<i64>, i64, i64, String);
-        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Header> {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ))
+        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<OrderRow> {
+            Ok(OrderRow {
+                id: r.get(0)?,
+                channel: r.get(1)?,
+                external_id: r.get(2)?,
+                status: r.get(3)?,
+                source_status: r.get(4)?,
+                placed_at: r.get(5)?,
+                source_updated_at: r.get(6)?,
+                imported_at: r.get(7)?,
+                updated_at: r.get(8)?,
+                lines: r.get(9)?,
+            })
         };
         const COLS: &str = "id, channel_id, external_id, status, source_status, placed_at, source_updated_at, \
                             imported_at, updated_at, lines";
-        let header = match (id, key) {
+        let row = match (id, key) {
             (Some(id), _) => self
                 .conn
                 .prepare_cached(&format!("SELECT {COLS} FROM orders WHERE id = ?1"))?
@@ -167,52 +166,10 @@ impl Session<'_> {
                 .optional()?,
             (None, None) => None,
         };
-        let Some((id, channel, external_id, status, source_status, placed, src_upd, imported, updated, text)) = header
-        else {
-            return Ok(None);
-        };
-        let bad = |what: &str| StoreError::Internal(format!("order {id}: stored {what} is invalid"));
-        let mut lines = Vec::new();
-        for (pos, l) in lines::decode(id, &text)?.into_iter().enumerate() {
-            let parts = l
-                .parts
-                .iter()
-                .map(|&(item, per_unit)| Ok(Part { item: ItemId(item), sku: self.sku_of(ItemId(item))?, per_unit }))
-                .collect::<Result<Vec<_>>>()?;
-            let sku = l.item.map(|i| self.sku_of(ItemId(i))).transpose()?;
-            let allocs = l
-                .allocs
-                .iter()
-                .map(|&(fc, item, quantity, shipped)| Alloc { fc: FcId(fc), item: ItemId(item), quantity, shipped })
-                .collect();
-            lines.push(Line {
-                key: Some(LineKey(pos as i64)),
-                line_id: l.line_id,
-                channel_sku: l.channel_sku,
-                item: l.item.map(ItemId),
-                sku,
-                parts,
-                quantity: l.quantity,
-                backordered: l.backordered,
-                removed: l.removed,
-                allocs,
-                dirty: false,
-            });
+        match row {
+            Some(row) => Ok(Some(row.decode(|item| self.sku_of(item))?)),
+            None => Ok(None),
         }
-        Ok(Some(Order {
-            id: OrderId(id),
-            is_new: false,
-            channel: ChannelId(channel),
-            external_id,
-            status: OrderStatus::parse(&status).ok_or_else(|| bad("status"))?,
-            source_status: SourceStatus::parse("source_status", &source_status).map_err(|_| bad("source status"))?,
-            placed_at: Timestamp(placed),
-            source_updated_at: src_upd.map(Timestamp),
-            imported_at: Timestamp(imported),
-            updated_at: Timestamp(updated),
-            lines,
-            new_trace: Vec::new(),
-        }))
     }
 
     fn order_ids(&mut self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<OrderId>> {
@@ -401,24 +358,8 @@ impl Books for Session<'_> {
 
     fn save_order(&mut self, o: &mut Order) -> Result<()> {
         let trace = o.new_trace.join("\n");
-        let stored: Vec<StoredLine> = o
-            .lines
-            .iter()
-            .map(|l| StoredLine {
-                line_id: l.line_id.clone(),
-                channel_sku: l.channel_sku.clone(),
-                item: l.item.map(|i| i.0),
-                parts: l.parts.iter().map(|p| (p.item.0, p.per_unit)).collect(),
-                quantity: l.quantity,
-                backordered: l.backordered,
-                removed: l.removed,
-                allocs: l.allocs.iter().map(|a| (a.fc.0, a.item.0, a.quantity, a.shipped)).collect(),
-            })
-            .collect();
-        let live = || o.lines.iter().filter(|l| !l.removed && l.is_mapped());
-        let units: i64 = live().map(|l| i64::from(l.quantity)).sum();
-        let backordered: i64 = live().map(|l| i64::from(l.backordered)).sum();
-        let text = lines::encode(&stored)?;
+        let (units, backordered) = lines::totals(o);
+        let text = lines::encode(&lines::stored(o))?;
         if o.is_new {
             self.conn
                 .prepare_cached(

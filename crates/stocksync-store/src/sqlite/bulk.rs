@@ -8,81 +8,13 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use stocksync_core::books::Level;
-use stocksync_core::catalog::ItemDraft;
 use stocksync_core::workflow::{self, Ctx};
-use stocksync_core::{ChannelId, ItemId, Rejection};
+use stocksync_core::{ItemId, Rejection};
 
-use super::catalog::NewListing;
-use super::edit::ItemPatch;
 use super::writer::Session;
 use crate::error::Result;
-
-/// What a SKU names in the catalog.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SkuKind {
-    Unknown,
-    Stock,
-    Bundle,
-    /// An alias of the item with this SKU.
-    AliasOf(String),
-}
-
-/// One stock level as exported: `fc_id` is the keyset cursor's second part.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LevelRow {
-    pub sku: String,
-    pub fc: String,
-    pub fc_id: i64,
-    pub on_hand: i64,
-}
-
-/// One listing as exported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListingRow {
-    pub channel_id: i64,
-    pub channel: String,
-    pub channel_sku: String,
-    pub sku: Option<String>,
-    pub external_id: Option<String>,
-}
-
-/// One row of an items upload. `None` means the column is absent from the
-/// file: an existing item keeps that value (a new one gets the default).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ItemRow {
-    pub sku: String,
-    pub kind: String,
-    pub title: Option<String>,
-    pub components: Option<Vec<(String, i64)>>,
-    pub aliases: Option<Vec<String>>,
-}
-
-/// One row of a listings upload; `None` keeps an existing listing's value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListingUpsert {
-    pub channel: ChannelId,
-    pub channel_sku: String,
-    pub sku: Option<String>,
-    pub external_id: Option<String>,
-}
-
-/// What an upsert did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowAction {
-    Created,
-    Updated,
-    Unchanged,
-}
-
-impl RowAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Updated => "updated",
-            Self::Unchanged => "unchanged",
-        }
-    }
-}
+use crate::input::{ItemRow, ListingUpsert, NewListing};
+use crate::views::{LevelRow, ListingRow, RowAction, SkuKind};
 
 /// What each of `skus` names, in order. Point lookups on cached statements:
 /// an index probe each, a few microseconds.
@@ -167,8 +99,9 @@ impl Session<'_> {
     /// A job that sets a million levels once each calls this every so many
     /// rows, so that its memory does not grow with the file; the next read
     /// of a level reloads it from the open transaction.
-    pub fn forget_cached_levels(&mut self) {
+    pub fn forget_cached_levels(&mut self) -> Result<()> {
         self.st.levels = std::collections::HashMap::new();
+        Ok(())
     }
 
     /// Creates the item, or brings an existing one to the row's values.
@@ -176,35 +109,11 @@ impl Session<'_> {
     /// export changes nothing (not even `updated_at`).
     pub fn upsert_item(&mut self, row: &ItemRow, actor: &str) -> Result<RowAction> {
         let Some(current) = super::read::item(self.conn, &row.sku)? else {
-            let draft = ItemDraft {
-                sku: row.sku.clone(),
-                title: row.title.clone(),
-                kind: row.kind.clone(),
-                components: row.components.clone().unwrap_or_default(),
-                aliases: row.aliases.clone().unwrap_or_default(),
-            };
-            self.create_item(&draft, actor)?;
+            self.create_item(&crate::bulk::new_item(row), actor)?;
             return Ok(RowAction::Created);
         };
-        if current.kind != row.kind {
-            let message = format!("an item's kind cannot change ({} is {})", row.sku, current.kind);
-            return Err(Rejection::invalid("kind", message).into());
-        }
-        let title = row.title.clone().filter(|t| *t != current.title);
-        let components = row.components.clone().filter(|c| {
-            !c.iter()
-                .map(|(s, q)| (s.as_str(), *q))
-                .eq(current.components.iter().map(|c| (c.sku.as_str(), i64::from(c.quantity))))
-        });
-        let aliases = row.aliases.clone().filter(|a| {
-            let mut sorted: Vec<&str> = a.iter().map(String::as_str).collect();
-            sorted.sort_unstable();
-            !sorted.iter().copied().eq(current.aliases.iter().map(String::as_str))
-        });
-        if title.is_none() && components.is_none() && aliases.is_none() {
-            return Ok(RowAction::Unchanged);
-        }
-        self.update_item(&row.sku, &ItemPatch { title, kind: None, components, aliases }, actor)?;
+        let Some(patch) = crate::bulk::item_patch(row, &current)? else { return Ok(RowAction::Unchanged) };
+        self.update_item(&row.sku, &patch, actor)?;
         Ok(RowAction::Updated)
     }
 

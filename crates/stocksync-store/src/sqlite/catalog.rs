@@ -4,13 +4,12 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use stocksync_core::catalog::{CatalogView, FcSpec, ItemDraft, ItemKind, ItemSpec, SkuOwner};
-use stocksync_core::channel::{ChannelKind, ChannelSettings};
-use stocksync_core::push::PushOverrides;
 use stocksync_core::workflow::{self, Ctx};
 use stocksync_core::{ChannelId, FieldError, ItemId, Rejection, Sku};
 
 use super::writer::Session;
 use crate::error::{Result, StoreError};
+use crate::input::{NewChannel, NewListing};
 
 /// The catalog as seen by validation, read from the open transaction.
 pub(crate) struct SqlCatalog<'a>(pub(crate) &'a Connection);
@@ -45,26 +44,6 @@ impl CatalogView for SqlCatalog<'_> {
             .and_then(|s| Sku::parse(&s).ok())
             .map(|of| SkuOwner::Alias { of })
     }
-}
-
-/// A new channel, as submitted.
-#[derive(Debug, Clone)]
-pub struct NewChannel {
-    pub name: String,
-    pub kind: ChannelKind,
-    pub base_url: Option<String>,
-    /// Write-only secrets as a JSON object; never returned.
-    pub credentials_json: String,
-    pub settings: ChannelSettings,
-}
-
-/// A new listing, as submitted.
-#[derive(Debug, Clone, Default)]
-pub struct NewListing {
-    pub channel_sku: String,
-    pub sku: Option<String>,
-    pub external_id: Option<String>,
-    pub overrides: PushOverrides,
 }
 
 impl Session<'_> {

@@ -80,7 +80,7 @@ fn check_lines(conn: &Connection) -> Result<Vec<String>> {
     for row in rows {
         let (order, status, text) = row?;
         let terminal = status == "shipped" || status == "cancelled";
-        for l in super::lines::decode(order, &text)? {
+        for l in crate::lines::decode(order, &text)? {
             for &(fc, item, quantity, shipped) in &l.allocs {
                 if shipped {
                     continue;

@@ -4,32 +4,12 @@
 
 use rusqlite::{OptionalExtension, params};
 use stocksync_core::catalog::{ItemDraft, ItemKind};
-use stocksync_core::channel::ChannelSettings;
 use stocksync_core::workflow::{self, Ctx};
 use stocksync_core::{ChannelId, FieldError, ItemId, Rejection};
 
 use super::writer::Session;
 use crate::error::{Result, StoreError};
-
-/// The changes of an item edit; `None` keeps the current value, a list
-/// replaces the current list.
-#[derive(Debug, Clone, Default)]
-pub struct ItemPatch {
-    pub title: Option<String>,
-    pub kind: Option<String>,
-    pub components: Option<Vec<(String, i64)>>,
-    pub aliases: Option<Vec<String>>,
-}
-
-/// A channel's editable fields, handed to an edit function.
-#[derive(Debug, Clone)]
-pub struct ChannelEdit {
-    pub name: String,
-    pub base_url: Option<String>,
-    /// `Some` replaces the stored credentials (a JSON object).
-    pub credentials_json: Option<String>,
-    pub settings: ChannelSettings,
-}
+use crate::input::{ChannelEdit, ItemPatch};
 
 impl Session<'_> {
     pub fn update_item(&mut self, sku: &str, patch: &ItemPatch, actor: &str) -> Result<()> {

@@ -12,7 +12,6 @@ pub mod catalog;
 pub mod check;
 pub mod edit;
 pub mod idempotency;
-pub mod lines;
 pub mod push;
 pub mod query;
 pub mod read;
@@ -27,6 +26,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use crate::error::{Result, StoreError};
+use crate::now_ms;
 
 /// Embedded migrations, applied in order; each runs once, in a transaction.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
@@ -88,10 +88,6 @@ pub fn migrate(conn: &mut Connection) -> Result<Vec<i64>> {
         tx.commit()?;
     }
     Ok(applied)
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// How often the background checkpointer copies committed WAL frames into

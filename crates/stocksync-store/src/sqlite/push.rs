@@ -14,37 +14,8 @@ use stocksync_core::push::PushOverrides;
 use super::read;
 use super::writer::Session;
 use crate::error::Result;
-
-/// One listing's value waiting to be sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DuePush {
-    pub listing_id: i64,
-    pub channel_sku: String,
-    pub sku: String,
-    pub external_id: Option<String>,
-    pub quantity: i64,
-    pub version: i64,
-    /// When the oldest change behind this value was marked.
-    pub since: Timestamp,
-    pub attempts: i64,
-}
-
-/// A channel's answer for one listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushAnswer {
-    pub listing_id: i64,
-    pub version: i64,
-    pub quantity: i64,
-    /// `Err((message, retry_at))` when the channel refused or failed.
-    pub outcome: std::result::Result<(), (String, Timestamp)>,
-}
-
-/// What `take_push_queue` did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Taken {
-    pub queue_rows: usize,
-    pub listings_marked: usize,
-}
+use crate::input::PushAnswer;
+use crate::views::{DuePush, Taken};
 
 impl Session<'_> {
     /// Moves up to `max_rows` queue rows into `push_state`.
@@ -201,6 +172,13 @@ pub fn due_pushes(conn: &Connection, channel: i64, now: Timestamp, limit: usize)
             })
         })?
         .collect::<Result<_, _>>()?)
+}
+
+/// The channel's import cursor, if it has one.
+pub fn import_cursor(conn: &Connection, channel: stocksync_core::ChannelId) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT import_cursor FROM channels WHERE id = ?1")?
+        .query_row([channel.0], |r| r.get::<_, Option<String>>(0))?)
 }
 
 /// Every channel with its credentials, for the workers (never for the API).

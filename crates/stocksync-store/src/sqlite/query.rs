@@ -325,7 +325,7 @@ pub fn movements(conn: &Connection, f: &MovementFilter, limit: usize) -> Result<
             .query_row([order], |r| r.get(0))
             .optional()?;
         let Some(text) = text else { return Ok(Vec::new()) };
-        let mut touched: Vec<i64> = super::lines::decode(order, &text)?
+        let mut touched: Vec<i64> = crate::lines::decode(order, &text)?
             .iter()
             .flat_map(|l| l.parts.iter().map(|p| p.0).chain(l.allocs.iter().map(|a| a.1)))
             .collect();

@@ -208,7 +208,7 @@ pub fn order(conn: &Connection, id: i64) -> Result<Option<OrderView>> {
     let mut names = Names::default();
     let mut lines = Vec::new();
     let mut fcs: Vec<(i64, String)> = Vec::new();
-    for l in super::lines::decode(id, &text)? {
+    for l in crate::lines::decode(id, &text)? {
         let mut allocations = Vec::with_capacity(l.allocs.len());
         for &(fc, item, quantity, shipped) in &l.allocs {
             let (priority, code) = names.fc(conn, fc)?;

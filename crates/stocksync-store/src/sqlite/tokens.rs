@@ -1,37 +1,13 @@
-//! API tokens, stored as SHA-256 hashes. A token is a long random secret
-//! made by stocksync (or given as the bootstrap token), not a password a
-//! person chose, so a fast unsalted hash is enough to make a stolen
-//! database useless for logging in; the plaintext is shown once and never
-//! stored.
+//! API tokens on SQLite (see `crate::tokens` for how they are stored).
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
-use stocksync_core::auth::{Role, token_name};
-use stocksync_core::{FieldError, Rejection, Timestamp};
+use stocksync_core::Rejection;
+use stocksync_core::auth::Role;
 
 use super::writer::Session;
 use crate::error::{Result, StoreError};
+use crate::tokens::{TOKEN_SECRET_MIN_CHARS, check, hash_secret, to_view};
 use crate::views::TokenView;
-
-/// Shortest secret accepted, in characters: enough entropy that guessing is hopeless.
-pub const TOKEN_SECRET_MIN_CHARS: usize = 20;
-
-/// The stored form of a secret: lowercase hex SHA-256.
-pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn check(name: &str, secret: &str, min_chars: usize) -> Result<String> {
-    let mut errors = Vec::new();
-    let name = token_name(name).map_err(|e| errors.push(e)).ok();
-    if secret.chars().count() < min_chars.max(1) {
-        errors.push(FieldError::new("token", format!("must be at least {} characters", min_chars.max(1))));
-    }
-    match name {
-        Some(name) if errors.is_empty() => Ok(name),
-        _ => Err(Rejection::Invalid(errors).into()),
-    }
-}
 
 impl Session<'_> {
     /// Stores a new token; a taken name or secret is a conflict.
@@ -90,11 +66,6 @@ impl Session<'_> {
 
 fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, Option<i64>)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-}
-
-fn to_view((name, role, created, used): (String, String, i64, Option<i64>)) -> Result<TokenView> {
-    let role = Role::parse("role", &role).map_err(|e| StoreError::Internal(format!("token {name}: stored {e}")))?;
-    Ok(TokenView { name, role, created_at: Timestamp(created), last_used_at: used.map(Timestamp) })
 }
 
 /// The token whose secret this is, if any.

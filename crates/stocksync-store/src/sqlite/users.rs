@@ -7,9 +7,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use stocksync_core::auth::{Role, token_name};
 use stocksync_core::{Rejection, Timestamp};
 
-use super::tokens::hash_secret;
 use super::writer::Session;
 use crate::error::{Result, StoreError};
+use crate::tokens::hash_secret;
 use crate::views::UserView;
 
 impl Session<'_> {
@@ -68,8 +68,7 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, Opt
 }
 
 fn to_view((name, role, created, login): (String, String, i64, Option<i64>)) -> Result<UserView> {
-    let role = Role::parse("role", &role).map_err(|e| StoreError::Internal(format!("user {name}: stored {e}")))?;
-    Ok(UserView { name, role, created_at: Timestamp(created), last_login_at: login.map(Timestamp) })
+    crate::users::to_view(name, &role, created, login)
 }
 
 /// A user and their password hash, for signing in.

@@ -8,7 +8,6 @@
 //! an acknowledged job is on disk.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 
 use rusqlite::Connection;
@@ -18,6 +17,7 @@ use stocksync_core::{ChannelId, FcId, ItemId, Sku, Timestamp};
 use tokio::sync::oneshot;
 
 use crate::error::{Result, StoreError};
+use crate::{Clock, Isolation};
 
 /// Most jobs in one transaction. Larger batches amortise the fsync further
 /// but delay every reply in the batch; 4,096 single-line orders take ~100 ms.
@@ -32,9 +32,6 @@ const LEVEL_CACHE_MAX: usize = 2_000_000;
 /// sorts about this much ledger by level and inserts it in order, touching
 /// each index page once; queries scan at most this much unindexed tail.
 const MOVEMENT_INDEX_INTERVAL_MS: i64 = 1000;
-
-/// The clock, injected so that tests and simulations control time.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// What the writer knows between batches. Every cache is dropped when
 /// another connection commits (`PRAGMA data_version` changes) or a job fails.
@@ -90,13 +87,6 @@ pub struct Session<'a> {
     pub(crate) now: Timestamp,
 }
 
-impl Session<'_> {
-    /// The time of this job's transaction (the writer's clock).
-    pub fn now(&self) -> Timestamp {
-        self.now
-    }
-}
-
 impl std::fmt::Debug for Session<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session").field("now", &self.now).finish_non_exhaustive()
@@ -118,16 +108,6 @@ struct Job {
     /// Run inside a savepoint, so that a failure undoes this job alone.
     guarded: bool,
     run: Box<dyn FnOnce(&mut Session<'_>) -> Done + Send>,
-}
-
-/// How a job is isolated from the others in its transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isolation {
-    /// In a savepoint: any failure undoes this job alone.
-    Savepoint,
-    /// No savepoint, for hot paths whose every rejection comes before their
-    /// first write. A database error in such a job fails its whole batch.
-    RejectsBeforeWriting,
 }
 
 /// The handle to the writer thread.
@@ -235,6 +215,9 @@ fn run_batch(
     now: Timestamp,
     done: &mut Vec<Done>,
 ) -> Result<bool> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    // Only under the write lock: another process may commit while this one
+    // waits for it, and what it wrote must not meet stale caches.
     let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
     if version != st.data_version {
         st.clear_caches();
@@ -243,7 +226,6 @@ fn run_batch(
     if st.levels.len() > LEVEL_CACHE_MAX {
         st.levels.clear();
     }
-    conn.execute_batch("BEGIN IMMEDIATE")?;
     for job in jobs {
         if !job.guarded {
             let d = run_job(job, &mut Session { conn, st, now })?;

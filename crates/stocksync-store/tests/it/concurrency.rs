@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use stocksync_core::Timestamp;
 use stocksync_core::order::{IncomingOrder, SourceStatus};
+use stocksync_store::Store;
 
 use crate::common::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn ten_thousand_racing_orders_for_2500_units() {
-    let db = TestDb::new();
+on_both!(ten_thousand_racing_orders_for_2500_units; flavor = "multi_thread", worker_threads = 4);
+async fn ten_thousand_racing_orders_for_2500_units(b: Backend) {
+    let db = TestDb::new(b);
     let s = &db.store;
     for (code, p) in [("EAST", 1), ("CENTRAL", 2), ("WEST", 3)] {
         fc(s, code, p).await;
@@ -52,9 +53,9 @@ async fn ten_thousand_racing_orders_for_2500_units() {
     assert_eq!(east_first.status, "allocated");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancellation_hands_the_unit_to_the_oldest_backorder() {
-    let db = TestDb::new();
+on_both!(a_cancellation_hands_the_unit_to_the_oldest_backorder; flavor = "multi_thread", worker_threads = 2);
+async fn a_cancellation_hands_the_unit_to_the_oldest_backorder(b: Backend) {
+    let db = TestDb::new(b);
     let s = &db.store;
     fc(s, "EAST", 1).await;
     stock_item(s, "A").await;
@@ -71,5 +72,60 @@ async fn a_cancellation_hands_the_unit_to_the_oldest_backorder() {
     assert_eq!(s.order(2).await.unwrap().unwrap().status, "allocated", "the oldest backorder gets the unit");
     assert_eq!(s.order(3).await.unwrap().unwrap().status, "backordered");
     assert!(s.order(2).await.unwrap().unwrap().trace.iter().any(|t| t.contains("stock arrived")));
+    assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
+}
+
+on_both!(two_processes_share_one_database_and_never_oversell; flavor = "multi_thread", worker_threads = 4);
+/// Two stores on one database stand for two server processes, each with its
+/// own writer: both import the same orders at once (as two pollers would).
+/// Every order is created once, exactly the stock is allocated, never more.
+async fn two_processes_share_one_database_and_never_oversell(b: Backend) {
+    let db = TestDb::new(b);
+    let s = &db.store;
+    for (code, p) in [("EAST", 1), ("WEST", 2)] {
+        fc(s, code, p).await;
+    }
+    stock_item(s, "HOT-1").await;
+    on_hand(s, "HOT-1", "EAST", 300).await;
+    on_hand(s, "HOT-1", "WEST", 200).await;
+    let ch = channel(s, "shop", true).await;
+    let other = Store::open(&db.url).unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (p, store) in [s.clone(), other.clone()].into_iter().enumerate() {
+        for t in 0..4usize {
+            let store = store.clone();
+            tasks.spawn(async move {
+                // Each process walks the orders in its own order.
+                let mut ids: Vec<usize> = (t..1_000).step_by(4).collect();
+                if p == 1 {
+                    ids.reverse();
+                }
+                for i in ids {
+                    let lines = [("1".to_owned(), "HOT-1".to_owned(), 1)];
+                    let o = IncomingOrder::new(
+                        ch,
+                        &format!("O-{i}"),
+                        SourceStatus::Open,
+                        Timestamp(i as i64),
+                        None,
+                        &lines,
+                    )
+                    .unwrap();
+                    store.import_order(o, "test").await.unwrap();
+                }
+            });
+        }
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    // A stock change through one process is seen by the other's next write.
+    other.adjust_stock("HOT-1", "WEST", 10, Some("found"), "test").await.unwrap();
+    s.adjust_stock("HOT-1", "WEST", 5, Some("found"), "test").await.unwrap();
+    let stats = s.stats().await.unwrap();
+    assert_eq!(stats.orders, 1_000, "each order created once");
+    assert_eq!((stats.allocated_units, stats.oversold_units), (515, 0));
+    let inv = other.inventory("HOT-1").await.unwrap().unwrap();
+    assert_eq!((inv.totals.on_hand, inv.totals.committed, inv.totals.available), (515, 515, 0));
     assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
 }

@@ -54,25 +54,38 @@ fn model_state(m: &MemBooks) -> BTreeSet<String> {
     out
 }
 
-fn store_state(conn: &rusqlite::Connection) -> BTreeSet<String> {
+fn store_state(db: &TestDb) -> BTreeSet<String> {
     let queries = [
-        "SELECT 'level ' || item_id || ' ' || fc_id || ' ' || on_hand || ' ' || committed FROM stock_levels",
-        "SELECT 'order ' || external_id || ' ' || status || ' ' || source_status FROM orders",
-        "SELECT 'line ' || o.external_id || ' ' || (j.value ->> 'id') || ' '
-                || COALESCE('Some(' || (j.value ->> 'it') || ')', 'None') || ' ' || (j.value ->> 'q') || ' '
-                || (j.value ->> 'bo') || ' ' || CASE WHEN COALESCE(j.value ->> 'rm', 0) THEN 'true' ELSE 'false' END
-         FROM orders o, json_each(o.lines) j",
-        "SELECT 'alloc ' || o.external_id || ' ' || (j.value ->> 'id') || ' ' || (a.value ->> '$[0]') || ' '
-                || (a.value ->> '$[1]') || ' ' || CASE WHEN a.value ->> '$[3]' THEN 'true' ELSE 'false' END || ' '
-                || (a.value ->> '$[2]')
-         FROM orders o, json_each(o.lines) j, json_each(j.value, '$.a') a",
+        (
+            "SELECT 'level ' || item_id || ' ' || fc_id || ' ' || on_hand || ' ' || committed FROM stock_levels",
+            "SELECT 'level ' || item_id || ' ' || fc_id || ' ' || on_hand || ' ' || committed FROM stock_levels",
+        ),
+        (
+            "SELECT 'order ' || external_id || ' ' || status || ' ' || source_status FROM orders",
+            "SELECT 'order ' || external_id || ' ' || status || ' ' || source_status FROM orders",
+        ),
+        (
+            "SELECT 'line ' || o.external_id || ' ' || (j.value ->> 'id') || ' '
+                    || COALESCE('Some(' || (j.value ->> 'it') || ')', 'None') || ' ' || (j.value ->> 'q') || ' '
+                    || (j.value ->> 'bo') || ' ' || CASE WHEN COALESCE(j.value ->> 'rm', 0) THEN 'true' ELSE 'false' END
+             FROM orders o, json_each(o.lines) j",
+            "SELECT 'line ' || o.external_id || ' ' || (j ->> 'id') || ' '
+                    || COALESCE('Some(' || (j ->> 'it') || ')', 'None') || ' ' || (j ->> 'q') || ' '
+                    || (j ->> 'bo') || ' ' || CASE WHEN COALESCE((j ->> 'rm')::boolean, FALSE) THEN 'true' ELSE 'false' END
+             FROM orders o, jsonb_array_elements(o.lines::jsonb) j",
+        ),
+        (
+            "SELECT 'alloc ' || o.external_id || ' ' || (j.value ->> 'id') || ' ' || (a.value ->> '$[0]') || ' '
+                    || (a.value ->> '$[1]') || ' ' || CASE WHEN a.value ->> '$[3]' THEN 'true' ELSE 'false' END || ' '
+                    || (a.value ->> '$[2]')
+             FROM orders o, json_each(o.lines) j, json_each(j.value, '$.a') a",
+            "SELECT 'alloc ' || o.external_id || ' ' || (j ->> 'id') || ' ' || (a ->> 0) || ' '
+                    || (a ->> 1) || ' ' || CASE WHEN (a ->> 3)::boolean THEN 'true' ELSE 'false' END || ' '
+                    || (a ->> 2)
+             FROM orders o, jsonb_array_elements(o.lines::jsonb) j, jsonb_array_elements(COALESCE(j -> 'a', '[]')) a",
+        ),
     ];
-    let mut out = BTreeSet::new();
-    for q in queries {
-        let mut st = conn.prepare(q).unwrap();
-        out.extend(st.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap));
-    }
-    out
+    queries.iter().flat_map(|(sqlite, postgres)| db.rows(sqlite, postgres)).collect()
 }
 
 fn random_op(rng: &mut fastrand::Rng, step: usize, orders: &mut Vec<(IncomingOrder, i64)>, chans: &[ChannelId]) -> Op {
@@ -170,10 +183,10 @@ async fn seed_both(store: &Store, m: &mut MemBooks) -> Vec<ChannelId> {
     vec![a, b]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn store_matches_the_reference_model() {
+on_both!(store_matches_the_reference_model; flavor = "multi_thread", worker_threads = 2);
+async fn store_matches_the_reference_model(b: Backend) {
     for seed in 0..STREAMS {
-        let db = TestDb::new();
+        let db = TestDb::new(b);
         let mut m = MemBooks::default();
         let chans = seed_both(&db.store, &mut m).await;
         let mut rng = fastrand::Rng::with_seed(seed);
@@ -229,7 +242,7 @@ async fn store_matches_the_reference_model() {
         }
         assert_eq!(m.violations(), Vec::<String>::new(), "seed {seed}: model invariants");
         assert_eq!(db.store.check().await.unwrap(), Vec::<String>::new(), "seed {seed}: store invariants");
-        let (s, r) = (store_state(&db.raw()), model_state(&m));
+        let (s, r) = (store_state(&db), model_state(&m));
         let only_store: Vec<_> = s.difference(&r).take(5).collect();
         let only_model: Vec<_> = r.difference(&s).take(5).collect();
         assert!(

@@ -11,9 +11,9 @@ fn order(ch: stocksync_core::ChannelId, id: &str, at: i64, sku: &str, q: i64) ->
     IncomingOrder::new(ch, id, SourceStatus::Open, Timestamp(at), Some(Timestamp(at)), &lines).unwrap()
 }
 
-#[tokio::test]
-async fn a_correction_leaves_orders_that_no_longer_hold_units_alone() {
-    let db = TestDb::new();
+on_both!(a_correction_leaves_orders_that_no_longer_hold_units_alone);
+async fn a_correction_leaves_orders_that_no_longer_hold_units_alone(b: Backend) {
+    let db = TestDb::new(b);
     let s = &db.store;
     fc(s, "EAST", 1).await;
     fc(s, "WEST", 2).await;
@@ -45,12 +45,12 @@ async fn a_correction_leaves_orders_that_no_longer_hold_units_alone() {
     assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
 }
 
+on_both!(corrections_and_queries_see_indexed_and_unindexed_movements);
 /// The ledger is indexed in batches about once a second; corrections and
 /// movement queries must see indexed movements and the unindexed tail alike.
-#[tokio::test]
-async fn corrections_and_queries_see_indexed_and_unindexed_movements() {
+async fn corrections_and_queries_see_indexed_and_unindexed_movements(b: Backend) {
     let (clock, now) = fixed_clock(1_795_000_000_000);
-    let db = TestDb::with_clock(clock);
+    let db = TestDb::with_clock(b, clock);
     let s = &db.store;
     fc(s, "EAST", 1).await;
     stock_item(s, "A").await;
@@ -61,7 +61,7 @@ async fn corrections_and_queries_see_indexed_and_unindexed_movements() {
     now.fetch_add(2_000, std::sync::atomic::Ordering::SeqCst);
     s.import_order(order(ch, "MID", 2, "A", 3), "t").await.unwrap();
     s.import_order(order(ch, "NEW", 3, "A", 2), "t").await.unwrap();
-    let indexed: i64 = db.raw().query_row("SELECT COUNT(*) FROM movement_index", [], |r| r.get(0)).unwrap();
+    let indexed = db.count("SELECT COUNT(*) FROM movement_index");
     assert!(indexed >= 2, "the first movements are indexed: {indexed}");
 
     let filter = stocksync_store::views::MovementFilter { sku: Some("A".into()), ..Default::default() };
@@ -85,10 +85,10 @@ async fn corrections_and_queries_see_indexed_and_unindexed_movements() {
     assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
 }
 
-#[tokio::test]
-async fn an_unmapped_listing_read_from_a_channel_can_be_mapped_later() {
+on_both!(an_unmapped_listing_read_from_a_channel_can_be_mapped_later);
+async fn an_unmapped_listing_read_from_a_channel_can_be_mapped_later(b: Backend) {
     use stocksync_store::NewListing;
-    let db = TestDb::new();
+    let db = TestDb::new(b);
     let s = &db.store;
     fc(s, "EAST", 1).await;
     stock_item(s, "A").await;

@@ -9,9 +9,9 @@ use stocksync_store::{Store, StoreError};
 
 use crate::common::*;
 
-#[tokio::test]
-async fn acknowledged_writes_survive_a_reopen() {
-    let db = TestDb::new();
+on_both!(acknowledged_writes_survive_a_reopen);
+async fn acknowledged_writes_survive_a_reopen(b: Backend) {
+    let db = TestDb::new(b);
     fc(&db.store, "EAST", 1).await;
     stock_item(&db.store, "A").await;
     on_hand(&db.store, "A", "EAST", 5).await;
@@ -26,9 +26,9 @@ async fn acknowledged_writes_survive_a_reopen() {
     assert_eq!(Store::migrate(&db.url).unwrap(), Vec::<i64>::new(), "migrations apply once");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rejected_job_does_not_undo_its_batch() {
-    let db = TestDb::new();
+on_both!(a_rejected_job_does_not_undo_its_batch; flavor = "multi_thread", worker_threads = 2);
+async fn a_rejected_job_does_not_undo_its_batch(b: Backend) {
+    let db = TestDb::new(b);
     fc(&db.store, "EAST", 1).await;
     // Many writes in flight at once land in the same transactions.
     let mut tasks = tokio::task::JoinSet::new();
@@ -53,9 +53,9 @@ async fn a_rejected_job_does_not_undo_its_batch() {
     }
 }
 
-#[tokio::test]
-async fn bad_batches_change_nothing_and_name_the_entry() {
-    let db = TestDb::new();
+on_both!(bad_batches_change_nothing_and_name_the_entry);
+async fn bad_batches_change_nothing_and_name_the_entry(b: Backend) {
+    let db = TestDb::new(b);
     fc(&db.store, "EAST", 1).await;
     stock_item(&db.store, "A").await;
     let drafts = vec![
@@ -90,27 +90,26 @@ async fn bad_batches_change_nothing_and_name_the_entry() {
     assert!(err.to_string().contains("delta"), "{err}");
 }
 
-#[tokio::test]
-async fn check_reports_tampering() {
-    let db = TestDb::new();
+on_both!(check_reports_tampering);
+async fn check_reports_tampering(b: Backend) {
+    let db = TestDb::new(b);
     fc(&db.store, "EAST", 1).await;
     stock_item(&db.store, "A").await;
     on_hand(&db.store, "A", "EAST", 5).await;
     assert_eq!(db.store.check().await.unwrap(), Vec::<String>::new());
-    let raw = db.raw();
-    raw.execute("UPDATE stock_levels SET on_hand = 7", []).unwrap();
+    db.execute("UPDATE stock_levels SET on_hand = 7").unwrap();
     let violations = db.store.check().await.unwrap();
     assert!(violations.iter().any(|v| v.starts_with("conservation: A at EAST")), "{violations:?}");
-    let err = raw.execute("DELETE FROM movements", []).unwrap_err();
-    assert!(err.to_string().contains("append-only"), "{err}");
-    let err = raw.execute("UPDATE stock_levels SET committed = 9", []).unwrap_err();
-    assert!(err.to_string().contains("CHECK"), "the database refuses an oversold level: {err}");
+    let err = db.execute("DELETE FROM movements").unwrap_err();
+    assert!(err.contains("append-only"), "{err}");
+    let err = db.execute("UPDATE stock_levels SET committed = 9").unwrap_err();
+    assert!(err.to_lowercase().contains("check"), "the database refuses an oversold level: {err}");
 }
 
-#[tokio::test]
-async fn a_panicking_job_fails_alone_and_the_writer_lives_on() {
-    let db = TestDb::new();
-    let result = db.store.write(|_| -> stocksync_store::Result<()> { panic!("a bug in a job") }).await;
+on_both!(a_panicking_job_fails_alone_and_the_writer_lives_on);
+async fn a_panicking_job_fails_alone_and_the_writer_lives_on(b: Backend) {
+    let db = TestDb::new(b);
+    let result = db.store.run_panicking_job().await;
     assert!(result.is_err(), "the caller learns its request failed");
     fc(&db.store, "EAST", 1).await;
     assert_eq!(db.store.fcs().await.unwrap().len(), 1, "later writes still commit");

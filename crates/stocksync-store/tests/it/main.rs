@@ -1,9 +1,12 @@
 //! Store integration tests: one binary, one module per concern.
 
+#[macro_use]
 mod common;
 mod concurrency;
 mod conformance;
 mod corrections;
 mod durability;
 mod replay;
+mod resources;
 mod tokens;
+mod uploads;

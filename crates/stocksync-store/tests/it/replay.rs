@@ -82,16 +82,16 @@ async fn seed(s: &Store) -> stocksync_core::ChannelId {
     channel(s, "shop", true).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_imports_shuffled_equal_one_clean_import() {
-    let clean = TestDb::new();
+on_both!(three_imports_shuffled_equal_one_clean_import; flavor = "multi_thread", worker_threads = 2);
+async fn three_imports_shuffled_equal_one_clean_import(b: Backend) {
+    let clean = TestDb::new(b);
     let ch = seed(&clean.store).await;
     let evs = events(ch, 11);
     for e in &evs {
         clean.store.import_order(e.clone(), "test").await.unwrap();
     }
 
-    let replayed = TestDb::new();
+    let replayed = TestDb::new(b);
     seed(&replayed.store).await;
     for e in &evs {
         replayed.store.import_order(e.clone(), "test").await.unwrap();
@@ -115,7 +115,7 @@ async fn three_imports_shuffled_equal_one_clean_import() {
             r.unwrap();
         }
     }
-    let (a, b) = (dump(&clean.raw()), dump(&replayed.raw()));
+    let (a, b) = (clean.dump(), replayed.dump());
     assert!(a.len() > ORDERS, "the dump covers the orders");
     assert_eq!(a, b, "replays changed the state");
     assert_eq!(replayed.store.check().await.unwrap(), Vec::<String>::new());

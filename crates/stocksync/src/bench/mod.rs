@@ -114,10 +114,12 @@ impl BenchDb {
             let temp = TempDir::create()?;
             (format!("sqlite://{}", temp.0.join("bench.db").display()), Some(temp))
         };
-        eprintln!("bench: database {url}");
-        let store = Store::open(&url).with_context(|| format!("opening {url}"))?;
+        // Messages never carry a PostgreSQL password.
+        let shown = stocksync_store::DatabaseUrl::redacted(&url);
+        eprintln!("bench: database {shown}");
+        let store = Store::open(&url).with_context(|| format!("opening {shown}"))?;
         if !store.is_empty().await? {
-            bail!("{url} is not empty: a bench seeds its own catalog; give it a new file");
+            bail!("{shown} is not empty: a bench seeds its own catalog; give it a new file or database");
         }
         Ok(Self { store, _temp: temp })
     }
@@ -241,7 +243,7 @@ pub async fn report(
     let orders = latencies.len() as u64;
     Ok(Report {
         scenario,
-        backend: "sqlite",
+        backend: store.backend_name(),
         orders,
         lines,
         seconds: (seconds * 1000.0).round() / 1000.0,

@@ -29,7 +29,7 @@ pub async fn run(config: &Config, args: Args) -> anyhow::Result<ExitCode> {
     install_bootstrap_token(&store).await?;
     let listen = args.listen.unwrap_or_else(|| config.server.listen.clone());
     let listener = TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
-    tracing::info!(listen = %listener.local_addr()?, database = %config.database.url, "serving");
+    tracing::info!(listen = %listener.local_addr()?, database = %stocksync_store::DatabaseUrl::redacted(&config.database.url), "serving");
     serve(listener, AppState::new(store), shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -14,11 +14,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
-use stocksync_core::books::{Books, Level};
+use stocksync_core::books::Level;
 use stocksync_core::values::stock_count;
-use stocksync_core::workflow::{self, Ctx, StockTarget};
+use stocksync_core::workflow::StockTarget;
 use stocksync_core::{FcCode, Sku};
-use stocksync_store::{Session, SkuKind, Store, StoreError};
+use stocksync_store::{BulkJob, SkuKind, Store, StoreError};
 use tokio::runtime::Handle;
 
 use super::reader::{Digest, Row, Rows};
@@ -297,7 +297,7 @@ fn record(changes: &mut Changes, line: u64, sku: &str, fc: &str, target: StockTa
 /// Returns the problems that forbid committing (none unless the file or
 /// the catalog changed since the check) and the changes made.
 fn apply(
-    s: &mut Session<'_>,
+    s: &mut BulkJob<'_, '_>,
     path: &Path,
     digest: &Digest,
     actor: &str,
@@ -311,21 +311,16 @@ fn apply(
     };
     let Some(cols) = Cols::of(&rows, &mut problems) else { return Ok((problems, changes)) };
     let reference = format!("upload:{}", super::hex(&digest[..8]));
-    let cx = Ctx { at: s.now(), actor };
     let mut read = 0u64;
     while let Some(row) = rows.next(&mut problems).map_err(io)? {
         read += 1;
         if read.is_multiple_of(LEVEL_CACHE_ROWS) {
-            s.forget_cached_levels();
+            s.forget_cached_levels()?;
         }
         let Some((r, target)) = parse(&row, &cols, &mut problems).and_then(|r| r.target.map(|t| (r, t))) else {
             continue;
         };
-        let level = s.stock_item(r.sku).and_then(|item| {
-            let fc = s.fc(r.fc)?.id;
-            s.level(item, fc)
-        });
-        let level = match level {
+        let level = match s.level(r.sku, r.fc) {
             Ok(level) => level,
             Err(e) => {
                 problems.extend(super::rejected(r.line, "sku", e, |f| f)?);
@@ -338,7 +333,7 @@ fn apply(
             continue;
         }
         let why = r.note.unwrap_or(REASON_DEFAULT);
-        if let Err(e) = workflow::set_stock(s, r.sku, r.fc, target, Some(why), &reference, &cx) {
+        if let Err(e) = s.set_stock(r.sku, r.fc, target, Some(why), &reference, actor) {
             problems.extend(super::rejected(r.line, cols.field, e, |f| f)?);
             break;
         }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 use stocksync_core::catalog::ItemDraft;
-use stocksync_store::{ItemRow, RowAction, Session, Store, StoreError};
+use stocksync_store::{BulkJob, ItemRow, RowAction, Store, StoreError};
 
 use super::reader::{Digest, Row, Rows};
 use super::{Change, Changes, LineError, Options, Problems, UploadError, UploadReport};
@@ -179,7 +179,7 @@ impl Seen {
 /// Upserts every good row, stock items first, then bundles; collects the
 /// problems the catalog finds. Rows the check pass rejected are skipped.
 fn apply(
-    s: &mut Session<'_>,
+    s: &mut BulkJob<'_, '_>,
     path: &Path,
     digest: &Digest,
     actor: &str,

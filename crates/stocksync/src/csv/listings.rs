@@ -16,7 +16,7 @@ use std::sync::Arc;
 use indicatif::ProgressBar;
 use stocksync_core::values::external_id;
 use stocksync_core::{ChannelId, Sku};
-use stocksync_store::{ListingUpsert, RowAction, Session, Store, StoreError};
+use stocksync_store::{BulkJob, ListingUpsert, RowAction, Store, StoreError};
 
 use super::reader::{Digest, Row, Rows};
 use super::{Change, Changes, LineError, Options, Problems, UploadError, UploadReport};
@@ -174,7 +174,7 @@ fn check(
 /// Upserts every good row in the job's transaction; collects the problems
 /// the catalog finds (an unknown SKU). Rows the check pass rejected are skipped.
 fn apply(
-    s: &mut Session<'_>,
+    s: &mut BulkJob<'_, '_>,
     path: &Path,
     digest: &Digest,
     channels: &Channels,

@@ -102,13 +102,6 @@ pub async fn move_fc(State(st): State<AppState>, Path(code): Path<String>, form:
         return Ok(done("/fcs", &format!("{code} is already {}.", if up { "first" } else { "last" })));
     };
     order.swap(at, to);
-    st.store
-        .write(move |s| {
-            for (i, c) in order.iter().enumerate() {
-                s.update_fc(c, None, Some(i as i64 + 1), None)?;
-            }
-            Ok(())
-        })
-        .await?;
+    st.store.set_fc_order(order).await?;
     Ok(done("/fcs", &format!("Moved {code} {}.", if up { "up" } else { "down" })))
 }

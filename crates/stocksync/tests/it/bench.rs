@@ -50,7 +50,7 @@ fn report(run: &Run) -> Value {
     for k in ["scenario", "backend"] {
         assert!(v[k].is_string(), "{k} should be a string\n{run}");
     }
-    assert_eq!(v["backend"], "sqlite", "{run}");
+    assert!(v["backend"] == "sqlite" || v["backend"] == "postgres", "{run}");
     for k in ["orders", "lines"] {
         assert!(v[k].is_u64(), "{k} should be a non-negative integer\n{run}");
     }
@@ -71,6 +71,37 @@ fn report(run: &Run) -> Value {
 
 fn int(v: &Value, key: &str) -> i64 {
     v[key].as_i64().unwrap_or_else(|| panic!("{key} is not an integer in {v}"))
+}
+
+#[test]
+fn bench_reports_sqlite_by_default() {
+    let sb = Sandbox::new();
+    let v = bench(&sb, &["flash-sale", "--orders", "20", "--stock", "10"]);
+    assert_eq!(v["backend"], "sqlite", "{v}");
+}
+
+/// `--database-url postgres://…`: the same report, `"backend": "postgres"`,
+/// the database left checkable, and a second run refused.
+#[test]
+fn bench_on_postgres_reports_it_and_leaves_a_clean_database() {
+    let Some(db) = crate::common::PgDatabase::create() else { return };
+    let sb = Sandbox::new();
+    let v = bench(&sb, &["flash-sale", "--orders", "300", "--stock", "70", "--database-url", &db.url]);
+    assert_eq!((v["backend"].as_str(), int(&v, "allocated_units")), (Some("postgres"), 70), "{v}");
+    let check = sb.run(&["check", "--database-url", &db.url]);
+    check.expect_code(0);
+    assert!(check.stdout.contains("check: clean"), "{check}");
+    let migrate = sb.run(&["migrate", "--database-url", &db.url]);
+    migrate.expect_code(0);
+    assert!(migrate.stderr.contains("up to date"), "{migrate}");
+    let again = sb.run(&["bench", "ingest", "--orders", "10", "--skus", "10", "--database-url", &db.url]);
+    again.expect_failure();
+    assert!(again.stderr.contains("not empty"), "{again}");
+    // `check` never creates what it should inspect: a database that does not exist is missing.
+    let missing = format!("{}_missing", db.url);
+    let check = sb.run(&["check", "--database-url", &missing]);
+    check.expect_code(2);
+    assert!(check.stderr.contains("no database at"), "{check}");
 }
 
 #[test]

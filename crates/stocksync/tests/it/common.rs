@@ -114,3 +114,45 @@ pub fn raw(path: &Path) -> rusqlite::Connection {
     conn.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
     conn
 }
+
+/// A fresh PostgreSQL database for a test, dropped with the value; `None`
+/// (after saying so) when `STOCKSYNC_TEST_POSTGRES` (default
+/// `postgres://postgres@127.0.0.1:5432/test`) cannot be reached, except under
+/// `CI=true`, where that fails the test.
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> Option<Self> {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let admin = std::env::var("STOCKSYNC_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let mut client = match postgres::Client::connect(&admin, postgres::NoTls) {
+            Ok(c) => c,
+            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("PostgreSQL is not reachable at {admin}: {e} (CI=true: not skipping)")
+            }
+            Err(e) => {
+                eprintln!("skipped: PostgreSQL is not reachable at {admin} ({e}); set STOCKSYNC_TEST_POSTGRES");
+                return None;
+            }
+        };
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("stocksync_cli_test_{}_{n}_{nanos}", std::process::id());
+        client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
+        let base = admin.rsplit_once('/').map(|(base, _)| base).expect("STOCKSYNC_TEST_POSTGRES names a database");
+        Some(Self { url: format!("{base}/{name}"), admin, name })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}

@@ -104,3 +104,50 @@ fn bench_upload_smoke() {
     assert!(v["rows_per_s"].as_f64().is_some_and(|r| r > 0.0), "{run}");
     assert!(v["seconds"].is_number() && v["latency_ms"].is_object() && v["orders"] == 0, "{run}");
 }
+
+/// The same round trip on PostgreSQL: items, a dry run, the inventory
+/// upload (one writer job applying the streamed file), listings, a refused
+/// file that applies nothing, and exports that read back what was applied.
+#[test]
+fn import_and_export_round_trip_on_postgres() {
+    let Some(db) = crate::common::PgDatabase::create() else { return };
+    let sb = Sandbox::new();
+    let url = db.url.clone();
+    seed_one_level(&url, 4);
+    let items = sb.path("items.csv");
+    std::fs::write(
+        &items,
+        "sku,title,kind,components,aliases\nSKU-2,\"Cup, blue\",stock,,\nDUO,,bundle,SKU-1:1|SKU-2:1,\n",
+    )
+    .unwrap();
+    let run = sb.run(&["import", "items", items.to_str().unwrap(), "--database-url", &url]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("line 2: SKU-2 created") && run.stdout.contains("line 3: DUO created"), "{run}");
+    let inventory = |sb: &Sandbox| {
+        let out = sb.run(&["export", "inventory", "--database-url", &url]);
+        out.expect_code(0);
+        out.stdout
+    };
+    let levels = sb.path("levels.csv");
+    std::fs::write(&levels, "sku,fc,on_hand\nSKU-1,EAST,9\nSKU-2,EAST,3\n").unwrap();
+    let dry = sb.run(&["import", "inventory", levels.to_str().unwrap(), "--dry-run", "--database-url", &url]);
+    dry.expect_code(0);
+    assert!(dry.stdout.contains("line 2: SKU-1 at EAST: on_hand 4 → 9"), "{dry}");
+    assert_eq!(inventory(&sb), "sku,fc,on_hand\nSKU-1,EAST,4\n", "a dry run applies nothing");
+    sb.run(&["import", "inventory", levels.to_str().unwrap(), "--database-url", &url]).expect_code(0);
+    assert_eq!(inventory(&sb), "sku,fc,on_hand\nSKU-1,EAST,9\nSKU-2,EAST,3\n");
+    let bad = sb.path("bad.csv");
+    std::fs::write(&bad, "sku,fc,on_hand\nSKU-1,EAST,1\nDUO,EAST,1\n").unwrap();
+    let run = sb.run(&["import", "inventory", bad.to_str().unwrap(), "--database-url", &url]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("DUO is a bundle"), "{run}");
+    assert_eq!(inventory(&sb), "sku,fc,on_hand\nSKU-1,EAST,9\nSKU-2,EAST,3\n", "nothing of a refused file");
+    let exported = sb.path("items-out.csv");
+    sb.run(&["export", "items", "--output", exported.to_str().unwrap(), "--database-url", &url]).expect_code(0);
+    let again = sb.run(&["import", "items", exported.to_str().unwrap(), "--database-url", &url]);
+    again.expect_code(0);
+    assert!(again.stderr.contains("0 changed, 3 unchanged"), "{again}");
+    let check = sb.run(&["check", "--database-url", &url]);
+    check.expect_code(0);
+    assert!(check.stdout.contains("check: clean"), "{check}");
+}

@@ -48,6 +48,8 @@ pub struct Args {
 pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result<ExitCode> {
     let url = if url_given { config.database.url.clone() } else { fresh_demo_db()? };
     let store = Store::open(&url).context("opening the demo database")?;
+    // What is printed never carries a PostgreSQL password.
+    let url = stocksync_store::DatabaseUrl::redacted(&url);
     if !store.is_empty().await? {
         bail!(
             "{url} already holds data; the demo needs an empty database (omit --database-url to use a fresh {DEMO_DB})"
