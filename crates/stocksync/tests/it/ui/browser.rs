@@ -221,6 +221,36 @@ async fn a_seller_works_through_every_page_in_chromium() {
         row.contains("my-store") && row.contains("WEB-1001") && row.contains("EAST") && row.contains("allocated"),
         "{row}"
     );
+
+    // An order placed on the eBay simulator is polled in and shows with its FC too.
+    let cup = ItemDraft { sku: "CUP".into(), title: Some("Cup".into()), kind: "stock".into(), ..Default::default() };
+    store.create_item(cup, "t").await.unwrap();
+    store.set_stock("CUP", "WEST", StockTarget::OnHand(3), Some("delivery"), "t").await.unwrap();
+    let ebay = stocksync_channels::sim::ebay::EbaySim::new("ebay-token", Faults::default());
+    let ebay_run = sim::spawn(ebay.router(), "127.0.0.1:0").await.unwrap();
+    ebay.add_item(stocksync_channels::sim::ebay::ItemSeed { sku: "CUP".into(), quantity: 3, offer_ids: vec![] });
+    let ebay_channel = store
+        .create_channel(NewChannel {
+            name: "ebay".into(),
+            kind: ChannelKind::Ebay,
+            base_url: Some(ebay_run.url()),
+            credentials_json: r#"{"access_token":"ebay-token"}"#.into(),
+            settings: ChannelSettings::defaults(ChannelKind::Ebay),
+        })
+        .await
+        .unwrap()
+        .0;
+    let channels = Channels::new(store.clone(), policy);
+    let import = stocksync::workers::import::ImportWorker::new(store.clone(), channels.clone());
+    let live = channels.load().await.unwrap().into_iter().find(|l| l.view.id == ebay_channel).unwrap();
+    import.sync_listings(&live).await.unwrap();
+    let placed = ebay.apply(stocksync_channels::sim::control::OrderChange::create(&[("CUP", 1)])).unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(import.poll(&live).await.unwrap().created, 1);
+    c.goto(&format!("{base}/orders?channel={ebay_channel}")).await.unwrap();
+    let row = text(&c, "#orders tbody tr").await;
+    assert!(row.contains("ebay") && row.contains(&placed.id) && row.contains("WEST"), "{row}");
+    c.goto(&format!("{base}/orders?channel={channel}")).await.unwrap();
     shot(&c, "02-orders").await;
     click(&c, "#orders tbody tr a").await;
     assert!(text(&c, "#order-fcs").await.contains("EAST"));
