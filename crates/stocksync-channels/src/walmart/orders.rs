@@ -174,7 +174,7 @@ fn units(id: &str, field: &str, raw: &str) -> Result<u32, ChannelError> {
 
 fn map_order(o: Order) -> Result<RemoteOrder, ChannelError> {
     let id = o.purchase_order_id;
-    let mut lines = Vec::with_capacity(o.order_lines.order_line.len());
+    let mut lines: Vec<(RemoteLine, u32)> = Vec::with_capacity(o.order_lines.order_line.len());
     let mut updated = o.order_date;
     let (mut any_open, mut any_left) = (false, false);
     for (i, l) in o.order_lines.order_line.into_iter().enumerate() {
@@ -191,14 +191,16 @@ fn map_order(o: Order) -> Result<RemoteOrder, ChannelError> {
         let quantity = ordered.saturating_sub(cancelled);
         any_left |= quantity > 0;
         updated = updated.max(l.status_date.unwrap_or(o.order_date));
-        lines.push(RemoteLine { line_id: l.line_number, channel_sku: l.item.sku, quantity });
+        lines.push((RemoteLine { line_id: l.line_number, channel_sku: l.item.sku, quantity }, ordered));
     }
-    let status = if !any_left {
-        SourceStatus::Cancelled
-    } else if any_open {
-        SourceStatus::Open
+    // A wholly cancelled order keeps its lines as ordered (the status says
+    // it all); otherwise a line cancelled to nothing is a removed line.
+    let (status, lines) = if !any_left {
+        let lines = lines.into_iter().map(|(l, ordered)| RemoteLine { quantity: ordered, ..l }).collect();
+        (SourceStatus::Cancelled, lines)
     } else {
-        SourceStatus::Shipped
+        let lines = lines.into_iter().map(|(l, _)| l).filter(|l| l.quantity > 0).collect();
+        (if any_open { SourceStatus::Open } else { SourceStatus::Shipped }, lines)
     };
     Ok(RemoteOrder {
         external_id: id,
@@ -236,10 +238,10 @@ mod tests {
             line("2", "1", serde_json::json!([status("Cancelled", "1")])),
         ]))
         .unwrap();
-        assert_eq!((o.lines[0].quantity, o.lines[1].quantity), (2, 0));
+        assert_eq!(o.lines.iter().map(|l| (l.line_id.as_str(), l.quantity)).collect::<Vec<_>>(), [("1", 2)]);
         assert_eq!((o.status, o.updated_at), (SourceStatus::Open, Timestamp(5000)));
         let all = order(serde_json::json!([line("1", "2", serde_json::json!([status("Cancelled", "2")]))])).unwrap();
-        assert_eq!(all.status, SourceStatus::Cancelled);
+        assert_eq!((all.status, all.lines[0].quantity), (SourceStatus::Cancelled, 2), "lines as ordered");
         let shipped = order(serde_json::json!([line("1", "2", serde_json::json!([status("Shipped", "2")]))])).unwrap();
         assert_eq!(shipped.status, SourceStatus::Shipped);
         let bad = order(serde_json::json!([line("1", "two", serde_json::json!([]))])).unwrap_err();

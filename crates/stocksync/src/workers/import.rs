@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use stocksync_channels::RemoteOrder;
-use stocksync_core::order::IncomingOrder;
+use stocksync_core::order::{IncomingOrder, SourceStatus};
 use stocksync_core::{ChannelId, Timestamp};
 use stocksync_store::{ImportReport, Store};
 use tokio::sync::watch;
@@ -42,10 +42,21 @@ pub struct ImportWorker {
 }
 
 /// Turns a channel's order into the core's validated form.
+///
+/// Channels report a line whose units were all removed (an edit, a refund,
+/// a cancelled line) with quantity 0: it is left out, which the workflow
+/// reads as a removed line. An order with no units left at all holds
+/// nothing: it is imported as cancelled, its lines kept with one unit each
+/// (an order needs lines; a cancelled one allocates nothing).
 pub fn incoming(channel: i64, o: &RemoteOrder) -> Result<IncomingOrder, stocksync_core::Rejection> {
-    let lines: Vec<_> =
-        o.lines.iter().map(|l| (l.line_id.clone(), l.channel_sku.clone(), i64::from(l.quantity))).collect();
-    IncomingOrder::new(ChannelId(channel), &o.external_id, o.status, o.placed_at, Some(o.updated_at), &lines)
+    let line = |l: &stocksync_channels::RemoteLine, q: u32| (l.line_id.clone(), l.channel_sku.clone(), i64::from(q));
+    let live: Vec<_> = o.lines.iter().filter(|l| l.quantity > 0).map(|l| line(l, l.quantity)).collect();
+    let (status, lines) = if live.is_empty() && !o.lines.is_empty() {
+        (SourceStatus::Cancelled, o.lines.iter().map(|l| line(l, 1)).collect())
+    } else {
+        (o.status, live)
+    };
+    IncomingOrder::new(ChannelId(channel), &o.external_id, status, o.placed_at, Some(o.updated_at), &lines)
 }
 
 impl ImportWorker {
@@ -193,4 +204,31 @@ fn split(channel: i64, orders: &[RemoteOrder]) -> (Vec<IncomingOrder>, Vec<(Stri
         }
     }
     (valid, rejected)
+}
+
+#[cfg(test)]
+mod tests {
+    use stocksync_channels::{RemoteLine, RemoteOrder};
+    use stocksync_core::Timestamp;
+    use stocksync_core::order::SourceStatus;
+
+    fn order(status: SourceStatus, quantities: &[u32]) -> RemoteOrder {
+        let lines = quantities
+            .iter()
+            .enumerate()
+            .map(|(i, &quantity)| RemoteLine { line_id: format!("{i}"), channel_sku: format!("S-{i}"), quantity })
+            .collect();
+        RemoteOrder { external_id: "X".into(), status, placed_at: Timestamp(1), updated_at: Timestamp(2), lines }
+    }
+
+    #[test]
+    fn removed_lines_are_left_out_and_an_empty_order_is_cancelled() {
+        let o = super::incoming(1, &order(SourceStatus::Open, &[2, 0, 1])).unwrap();
+        let ids: Vec<&str> = o.lines.iter().map(|l| l.line_id.as_str()).collect();
+        assert_eq!((o.status, ids), (SourceStatus::Open, vec!["0", "2"]));
+        let o = super::incoming(1, &order(SourceStatus::Open, &[0, 0])).unwrap();
+        assert_eq!((o.status, o.lines.len()), (SourceStatus::Cancelled, 2));
+        let o = super::incoming(1, &order(SourceStatus::Cancelled, &[0])).unwrap();
+        assert_eq!(o.status, SourceStatus::Cancelled);
+    }
 }

@@ -80,12 +80,16 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
     println!("  server     {base}   (API under {base}/api/v1, OpenAPI at {base}/api/v1/openapi.json)");
     println!("  web UI     {base}/   (sign in as demo, password {password})");
     println!("  token      {token}   (admin; try: curl -H 'Authorization: Bearer {token}' {base}/api/v1/sync/status)");
+    println!("  channels   ebay (polled) at {}", markets.url(Market::Ebay));
+    println!("             shopify (webhooks + polling) at {}", markets.url(Market::Shopify));
     println!(
-        "  channels   ebay (polled) at {}, shopify (webhooks + polling) at {}, my-store (api) at {}",
-        markets.ebay_url(),
-        markets.shopify_url(),
-        markets.api_url()
+        "             amazon (polled; its orders show 2 minutes late, as on SP-API) at {}",
+        markets.url(Market::Amazon)
     );
+    println!("             etsy (polled) at {}", markets.url(Market::Etsy));
+    println!("             woocommerce (webhooks + polling) at {}", markets.url(Market::Woocommerce));
+    println!("             walmart (polled) at {}", markets.url(Market::Walmart));
+    println!("             my-store (api: orders through the API, quantities signed POSTs) at {}", markets.api_url());
     println!(
         "  catalog    {} stock items, {} bundles, 3 fulfillment centers",
         catalog.stock.len(),
@@ -107,14 +111,15 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
     );
     let rs = markets.api.state();
     println!(
-        "  marketplace orders: ebay {}, shopify {}; pushes: ebay {} calls, shopify {} sets, my-store {} batches; stale {}",
+        "  marketplace orders: ebay {}, shopify {}, amazon {} (those of the last 2 minutes not yet visible), etsy {}, woocommerce {}, walmart {}",
         markets.ebay.view().orders,
         markets.shop.view().orders,
-        markets.ebay.view().bulk_calls,
-        markets.shop.view().listings.values().map(|l| l.sets).sum::<u64>(),
-        rs.batches,
-        rs.stale.len()
+        markets.amazon.view().orders,
+        markets.etsy.view().orders,
+        markets.woo.view().orders,
+        markets.walmart.view().orders,
     );
+    println!("  my-store received {} push batches; stale pushes {}", rs.batches, rs.stale.len());
     println!("  every listing converged: {converged}");
     println!("  check: {}", if violations.is_empty() { "clean".to_owned() } else { violations.join("; ") });
     let _ = stop_server.send(());
@@ -204,19 +209,47 @@ async fn seed(api: &Client, markets: &Markets, server: &str) -> anyhow::Result<C
         bundles.push(sku.to_owned());
     }
     let all: Vec<&String> = stock.iter().chain(&bundles).collect();
-    let gids: Vec<String> = all.iter().map(|sku| markets.list(sku)).collect();
+    let ids: Vec<std::collections::BTreeMap<&str, String>> = all.iter().map(|sku| markets.list(sku)).collect();
     let specs = [
         (
             Market::Ebay,
-            json!({"name": "ebay", "kind": "ebay", "base_url": markets.ebay_url(),
+            json!({"name": "ebay", "kind": "ebay", "base_url": markets.url(Market::Ebay),
             "credentials": {"access_token": market::EBAY_TOKEN}, "settings": {"poll_interval_s": 1}}),
         ),
         (
             Market::Shopify,
-            json!({"name": "shopify", "kind": "shopify", "base_url": markets.shopify_url(),
+            json!({"name": "shopify", "kind": "shopify", "base_url": markets.url(Market::Shopify),
             "credentials": {"access_token": market::SHOPIFY_TOKEN, "location_id": market::SHOPIFY_LOCATION.to_string(),
                             "webhook_secret": market::SHOPIFY_WEBHOOK_SECRET},
             "settings": {"poll_interval_s": 5}}),
+        ),
+        (
+            Market::Amazon,
+            json!({"name": "amazon", "kind": "amazon", "base_url": markets.url(Market::Amazon),
+            "credentials": {"refresh_token": market::AMAZON_REFRESH, "client_id": market::AMAZON_CLIENT,
+                            "client_secret": market::AMAZON_SECRET, "seller_id": market::AMAZON_SELLER,
+                            "marketplace_id": market::AMAZON_MARKETPLACE},
+            "settings": {"poll_interval_s": 60}}),
+        ),
+        (
+            Market::Etsy,
+            json!({"name": "etsy", "kind": "etsy", "base_url": markets.url(Market::Etsy),
+            "credentials": {"keystring": market::ETSY_KEY, "shared_secret": market::ETSY_SECRET,
+                            "access_token": market::ETSY_TOKEN, "shop_id": market::ETSY_SHOP.to_string()},
+            "settings": {"poll_interval_s": 5}}),
+        ),
+        (
+            Market::Woocommerce,
+            json!({"name": "woocommerce", "kind": "woocommerce", "base_url": markets.url(Market::Woocommerce),
+            "credentials": {"consumer_key": market::WOO_KEY, "consumer_secret": market::WOO_SECRET,
+                            "webhook_secret": market::WOO_WEBHOOK_SECRET},
+            "settings": {"poll_interval_s": 5}}),
+        ),
+        (
+            Market::Walmart,
+            json!({"name": "walmart", "kind": "walmart", "base_url": markets.url(Market::Walmart),
+            "credentials": {"client_id": market::WALMART_CLIENT, "client_secret": market::WALMART_SECRET},
+            "settings": {"poll_interval_s": 2}}),
         ),
         (
             Market::Api,
@@ -227,13 +260,21 @@ async fn seed(api: &Client, markets: &Markets, server: &str) -> anyhow::Result<C
     let mut channels = Vec::new();
     for (market, spec) in specs {
         let id = api.ok(Method::POST, "/channels", spec).await?["id"].as_i64().context("channel id")?;
-        for (sku, gid) in all.iter().zip(&gids) {
-            let external_id = (market == Market::Shopify).then(|| gid.clone());
+        let key = match market {
+            Market::Shopify => Some("shopify"),
+            Market::Etsy => Some("etsy"),
+            Market::Woocommerce => Some("woocommerce"),
+            _ => None,
+        };
+        for (sku, ext) in all.iter().zip(&ids) {
+            let external_id = key.and_then(|k| ext.get(k).cloned());
             let body = json!({"channel_sku": sku, "external_id": external_id});
             api.ok(Method::POST, &format!("/channels/{id}/listings"), body).await?;
         }
-        if market == Market::Shopify {
-            markets.hook_shopify(format!("{server}/webhooks/{id}"));
+        match market {
+            Market::Shopify => markets.hook_shopify(format!("{server}/webhooks/{id}")),
+            Market::Woocommerce => markets.hook_woo(format!("{server}/webhooks/{id}")),
+            _ => {}
         }
         channels.push((id, market));
     }
