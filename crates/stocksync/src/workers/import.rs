@@ -151,7 +151,7 @@ impl ImportWorker {
                 match self.sync_listings(&ch).await {
                     Ok(r) => {
                         listings_read = Some(tokio::time::Instant::now());
-                        tracing::info!(
+                        tracing::debug!(
                             channel.id = id,
                             created = r.created,
                             updated = r.updated,
