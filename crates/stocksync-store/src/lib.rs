@@ -23,6 +23,7 @@ mod attention;
 mod bulk;
 pub mod error;
 mod input;
+mod line_checks;
 mod lines;
 pub mod postgres;
 mod resources;

@@ -1,10 +1,9 @@
 //! The invariants of PRODUCT.md §8 that the database can show, on
 //! PostgreSQL (the same checks and sentences as `crate::sqlite::check`).
 
-use std::collections::HashMap;
-
 use super::Conn;
 use crate::error::Result;
+use crate::line_checks::LineChecks;
 
 /// Most violations listed per invariant; the count beyond is summarised.
 const VIOLATIONS_PER_CHECK_MAX: usize = 20;
@@ -72,56 +71,13 @@ fn checks(conn: &mut Conn) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// The checks that need each order's inline lines (see the SQLite backend).
+/// The checks that need each order's inline lines (`crate::line_checks`):
+/// orders, then levels, then each order's ledger nets.
 fn check_lines(conn: &mut Conn) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut push = |name: &str, v: String| {
-        if out.len() < 4 * VIOLATIONS_PER_CHECK_MAX {
-            out.push(format!("{name}: {v}"));
-        }
-    };
-    let mut held: HashMap<(i64, i64), i64> = HashMap::new();
-    let mut held_by_order: HashMap<(i64, i64, i64), i64> = HashMap::new();
+    let mut checks = LineChecks::default();
     for r in conn.query_uncached("SELECT id, status, lines FROM orders", &[])? {
         let (order, status, text): (i64, String, String) = (r.get(0), r.get(1), r.get(2));
-        let terminal = status == "shipped" || status == "cancelled";
-        for l in crate::lines::decode(order, &text)? {
-            for &(fc, item, quantity, shipped) in &l.allocs {
-                if shipped {
-                    continue;
-                }
-                *held.entry((item, fc)).or_default() += quantity;
-                *held_by_order.entry((order, item, fc)).or_default() += quantity;
-                if terminal {
-                    push(
-                        "terminal orders hold nothing",
-                        format!("order {order} is {status} but holds {quantity} unit(s)"),
-                    );
-                }
-            }
-            if terminal || l.removed {
-                continue;
-            }
-            let units: Vec<i64> = l
-                .parts
-                .iter()
-                .map(|&(item, per)| {
-                    l.allocs.iter().filter(|a| !a.3 && a.1 == item).map(|a| a.2).sum::<i64>() / i64::from(per.max(1))
-                })
-                .collect();
-            let allocated = units.first().copied().unwrap_or(0);
-            if units.iter().any(|u| *u != allocated) {
-                push("lines", format!("order {order} line {}: components allocated unevenly {units:?}", l.line_id));
-            } else if allocated + i64::from(l.backordered) != i64::from(l.quantity) {
-                push(
-                    "lines",
-                    format!(
-                        "order {order} line {}: {allocated} allocated + {} backordered ≠ quantity {}",
-                        l.line_id, l.backordered, l.quantity
-                    ),
-                );
-            }
-        }
+        checks.order(order, &status, &text)?;
     }
     let levels = conn.query_uncached(
         "SELECT s.item_id, s.fc_id, i.sku, f.code, s.committed FROM stock_levels s
@@ -129,18 +85,8 @@ fn check_lines(conn: &mut Conn) -> Result<Vec<String>> {
         &[],
     )?;
     for r in levels {
-        let (item, fc, sku, code, committed): (i64, i64, String, String, i64) =
-            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
-        let open = held.remove(&(item, fc)).unwrap_or(0);
-        if open != committed {
-            push(
-                "committed = open allocations",
-                format!("{sku} at {code}: committed {committed}, open allocations {open}"),
-            );
-        }
-    }
-    for ((item, fc), q) in held {
-        push("committed = open allocations", format!("{q} unit(s) allocated at an unknown level: item {item} fc {fc}"));
+        let (sku, code): (String, String) = (r.get(2), r.get(3));
+        checks.level(r.get(0), r.get(1), &sku, &code, r.get(4));
     }
     let nets = conn.query_uncached(
         "SELECT substr(reference, 7)::bigint, item_id, fc_id, SUM(committed_delta)::bigint FROM movements
@@ -148,17 +94,7 @@ fn check_lines(conn: &mut Conn) -> Result<Vec<String>> {
         &[],
     )?;
     for r in nets {
-        let (order, item, fc, net): (i64, i64, i64, i64) = (r.get(0), r.get(1), r.get(2), r.get(3));
-        let holds = held_by_order.remove(&(order, item, fc)).unwrap_or(0);
-        if net != holds {
-            push(
-                "exactly once",
-                format!("order {order}: ledger nets {net} committed of item {item} at fc {fc} but it holds {holds}"),
-            );
-        }
+        checks.net(r.get(0), r.get(1), r.get(2), r.get(3));
     }
-    for ((order, item, fc), q) in held_by_order {
-        push("exactly once", format!("order {order} holds {q} of item {item} at fc {fc} with no ledger rows"));
-    }
-    Ok(out)
+    Ok(checks.finish())
 }

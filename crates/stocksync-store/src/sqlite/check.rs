@@ -1,11 +1,10 @@
 //! The invariants of PRODUCT.md §8 that the database can show, checked with
 //! SQL over the whole state. Each violation is a sentence naming what is wrong.
 
-use std::collections::HashMap;
-
 use rusqlite::Connection;
 
 use crate::error::Result;
+use crate::line_checks::LineChecks;
 
 /// Most violations listed per invariant; the count beyond is summarised.
 const VIOLATIONS_PER_CHECK_MAX: usize = 20;
@@ -62,61 +61,15 @@ pub fn check(conn: &Connection) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// The checks that need each order's inline lines: committed equals the
-/// open allocations; terminal orders hold nothing; each order's ledger nets
-/// to what it holds (exactly once); each live line of an open order has
-/// allocated + backordered = quantity, components allocated evenly.
+/// The checks that need each order's inline lines (`crate::line_checks`):
+/// orders, then levels, then each order's ledger nets.
 fn check_lines(conn: &Connection) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut push = |name: &str, v: String| {
-        if out.len() < 4 * VIOLATIONS_PER_CHECK_MAX {
-            out.push(format!("{name}: {v}"));
-        }
-    };
-    let mut held: HashMap<(i64, i64), i64> = HashMap::new();
-    let mut held_by_order: HashMap<(i64, i64, i64), i64> = HashMap::new();
+    let mut checks = LineChecks::default();
     let mut q = conn.prepare("SELECT id, status, lines FROM orders")?;
     let rows = q.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
     for row in rows {
         let (order, status, text) = row?;
-        let terminal = status == "shipped" || status == "cancelled";
-        for l in crate::lines::decode(order, &text)? {
-            for &(fc, item, quantity, shipped) in &l.allocs {
-                if shipped {
-                    continue;
-                }
-                *held.entry((item, fc)).or_default() += quantity;
-                *held_by_order.entry((order, item, fc)).or_default() += quantity;
-                if terminal {
-                    push(
-                        "terminal orders hold nothing",
-                        format!("order {order} is {status} but holds {quantity} unit(s)"),
-                    );
-                }
-            }
-            if terminal || l.removed {
-                continue;
-            }
-            let units: Vec<i64> = l
-                .parts
-                .iter()
-                .map(|&(item, per)| {
-                    l.allocs.iter().filter(|a| !a.3 && a.1 == item).map(|a| a.2).sum::<i64>() / i64::from(per.max(1))
-                })
-                .collect();
-            let allocated = units.first().copied().unwrap_or(0);
-            if units.iter().any(|u| *u != allocated) {
-                push("lines", format!("order {order} line {}: components allocated unevenly {units:?}", l.line_id));
-            } else if allocated + i64::from(l.backordered) != i64::from(l.quantity) {
-                push(
-                    "lines",
-                    format!(
-                        "order {order} line {}: {allocated} allocated + {} backordered ≠ quantity {}",
-                        l.line_id, l.backordered, l.quantity
-                    ),
-                );
-            }
-        }
+        checks.order(order, &status, &text)?;
     }
     let mut levels = conn.prepare(
         "SELECT s.item_id, s.fc_id, i.sku, f.code, s.committed FROM stock_levels s
@@ -133,16 +86,7 @@ fn check_lines(conn: &Connection) -> Result<Vec<String>> {
     })?;
     for row in rows {
         let (item, fc, sku, code, committed) = row?;
-        let open = held.remove(&(item, fc)).unwrap_or(0);
-        if open != committed {
-            push(
-                "committed = open allocations",
-                format!("{sku} at {code}: committed {committed}, open allocations {open}"),
-            );
-        }
-    }
-    for ((item, fc), q) in held {
-        push("committed = open allocations", format!("{q} unit(s) allocated at an unknown level: item {item} fc {fc}"));
+        checks.level(item, fc, &sku, &code, committed);
     }
     let mut nets = conn.prepare(
         "SELECT CAST(substr(reference, 7) AS INTEGER), item_id, fc_id, SUM(committed_delta) FROM movements
@@ -152,16 +96,7 @@ fn check_lines(conn: &Connection) -> Result<Vec<String>> {
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)))?;
     for row in rows {
         let (order, item, fc, net) = row?;
-        let holds = held_by_order.remove(&(order, item, fc)).unwrap_or(0);
-        if net != holds {
-            push(
-                "exactly once",
-                format!("order {order}: ledger nets {net} committed of item {item} at fc {fc} but it holds {holds}"),
-            );
-        }
+        checks.net(order, item, fc, net);
     }
-    for ((order, item, fc), q) in held_by_order {
-        push("exactly once", format!("order {order} holds {q} of item {item} at fc {fc} with no ledger rows"));
-    }
-    Ok(out)
+    Ok(checks.finish())
 }
