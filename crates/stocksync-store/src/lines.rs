@@ -135,3 +135,72 @@ impl OrderRow {
         })
     }
 }
+
+/// Where display names come from while stored lines become views: each
+/// backend answers these from its connection (caching as it likes).
+pub(crate) trait NameLookup {
+    fn sku(&mut self, item: i64) -> Result<String>;
+    /// `(priority, code)`.
+    fn fc(&mut self, fc: i64) -> Result<(i64, String)>;
+}
+
+/// Item SKUs and FC codes by id, each looked up once per read.
+#[derive(Debug, Default)]
+pub(crate) struct NameCache {
+    skus: std::collections::HashMap<i64, String>,
+    fcs: std::collections::HashMap<i64, (i64, String)>,
+}
+
+impl NameCache {
+    pub(crate) fn sku(&mut self, item: i64, load: impl FnOnce(i64) -> Result<String>) -> Result<String> {
+        if let Some(s) = self.skus.get(&item) {
+            return Ok(s.clone());
+        }
+        let s = load(item)?;
+        self.skus.insert(item, s.clone());
+        Ok(s)
+    }
+
+    pub(crate) fn fc(&mut self, fc: i64, load: impl FnOnce(i64) -> Result<(i64, String)>) -> Result<(i64, String)> {
+        if let Some(f) = self.fcs.get(&fc) {
+            return Ok(f.clone());
+        }
+        let f = load(fc)?;
+        self.fcs.insert(fc, f.clone());
+        Ok(f)
+    }
+}
+
+/// An order's stored lines as views, with the codes of the FCs it holds
+/// units at, by priority. Allocations are listed by (FC priority, FC, SKU).
+pub(crate) fn views(
+    order: i64,
+    text: &str,
+    names: &mut impl NameLookup,
+) -> Result<(Vec<crate::views::LineView>, Vec<String>)> {
+    use crate::views::{AllocationView, LineView};
+    let mut lines = Vec::new();
+    let mut fcs: Vec<(i64, String)> = Vec::new();
+    for l in decode(order, text)? {
+        let mut allocations = Vec::with_capacity(l.allocs.len());
+        for &(fc, item, quantity, shipped) in &l.allocs {
+            let (priority, code) = names.fc(fc)?;
+            if !fcs.iter().any(|(_, c)| c == &code) {
+                fcs.push((priority, code.clone()));
+            }
+            allocations.push((priority, AllocationView { fc: code, sku: names.sku(item)?, quantity, shipped }));
+        }
+        allocations.sort_by(|a, b| (a.0, &a.1.fc, &a.1.sku).cmp(&(b.0, &b.1.fc, &b.1.sku)));
+        lines.push(LineView {
+            line_id: l.line_id,
+            channel_sku: l.channel_sku,
+            sku: l.item.map(|i| names.sku(i)).transpose()?,
+            quantity: l.quantity,
+            backordered: l.backordered,
+            removed: l.removed,
+            allocations: allocations.into_iter().map(|(_, a)| a).collect(),
+        });
+    }
+    fcs.sort();
+    Ok((lines, fcs.into_iter().map(|(_, c)| c).collect()))
+}

@@ -8,10 +8,8 @@ use stocksync_core::push::{PushOverrides, PushRules, buildable, pushed_quantity}
 
 use super::Conn;
 use crate::error::Result;
-use crate::views::{
-    AllocationView, ComponentView, Counts, FcView, InventoryView, ItemView, LineView, ListingQuantity, OrderStats,
-    OrderView,
-};
+use crate::lines::{NameCache, NameLookup};
+use crate::views::{ComponentView, Counts, FcView, InventoryView, ItemView, ListingQuantity, OrderStats, OrderView};
 
 pub(crate) fn fc_view(r: &postgres::Row) -> FcView {
     FcView { code: r.get(0), name: r.get(1), priority: r.get(2), active: r.get(3) }
@@ -198,30 +196,7 @@ pub fn order(conn: &mut Conn, id: i64) -> Result<Option<OrderView>> {
         return Ok(None);
     };
     let (text, trace): (String, String) = (r.get(6), r.get(7));
-    let mut names = Names::default();
-    let mut lines = Vec::new();
-    let mut fcs: Vec<(i64, String)> = Vec::new();
-    for l in crate::lines::decode(id, &text)? {
-        let mut allocations = Vec::with_capacity(l.allocs.len());
-        for &(fc, item, quantity, shipped) in &l.allocs {
-            let (priority, code) = names.fc(conn, fc)?;
-            if !fcs.iter().any(|(_, c)| c == &code) {
-                fcs.push((priority, code.clone()));
-            }
-            allocations.push((priority, AllocationView { fc: code, sku: names.sku(conn, item)?, quantity, shipped }));
-        }
-        allocations.sort_by(|a, b| (a.0, &a.1.fc, &a.1.sku).cmp(&(b.0, &b.1.fc, &b.1.sku)));
-        lines.push(LineView {
-            line_id: l.line_id,
-            channel_sku: l.channel_sku,
-            sku: l.item.map(|i| names.sku(conn, i)).transpose()?,
-            quantity: l.quantity,
-            backordered: l.backordered,
-            removed: l.removed,
-            allocations: allocations.into_iter().map(|(_, a)| a).collect(),
-        });
-    }
-    fcs.sort();
+    let (lines, fcs) = crate::lines::views(id, &text, &mut Names { conn, cache: NameCache::default() })?;
     Ok(Some(OrderView {
         id,
         channel: r.get(0),
@@ -230,37 +205,30 @@ pub fn order(conn: &mut Conn, id: i64) -> Result<Option<OrderView>> {
         placed_at: Timestamp(r.get(3)),
         imported_at: Timestamp(r.get(4)),
         updated_at: Timestamp(r.get(5)),
-        fulfillment_centers: fcs.into_iter().map(|(_, c)| c).collect(),
+        fulfillment_centers: fcs,
         lines,
         trace: if trace.is_empty() { Vec::new() } else { trace.split('\n').map(str::to_owned).collect() },
     }))
 }
 
-/// Item SKUs and FC codes by id, looked up once per read.
-#[derive(Debug, Default)]
-struct Names {
-    skus: HashMap<i64, String>,
-    fcs: HashMap<i64, (i64, String)>,
+/// Display names from this connection, each looked up once per read.
+struct Names<'a> {
+    conn: &'a mut Conn,
+    cache: NameCache,
 }
 
-impl Names {
-    fn sku(&mut self, conn: &mut Conn, item: i64) -> Result<String> {
-        if let Some(s) = self.skus.get(&item) {
-            return Ok(s.clone());
-        }
-        let s: String = conn.query_one("SELECT sku FROM items WHERE id = $1", &[&item])?.get(0);
-        self.skus.insert(item, s.clone());
-        Ok(s)
+impl NameLookup for Names<'_> {
+    fn sku(&mut self, item: i64) -> Result<String> {
+        let conn = &mut *self.conn;
+        self.cache.sku(item, |item| Ok(conn.query_one("SELECT sku FROM items WHERE id = $1", &[&item])?.get(0)))
     }
 
-    fn fc(&mut self, conn: &mut Conn, fc: i64) -> Result<(i64, String)> {
-        if let Some(f) = self.fcs.get(&fc) {
-            return Ok(f.clone());
-        }
-        let r = conn.query_one("SELECT priority, code FROM fulfillment_centers WHERE id = $1", &[&fc])?;
-        let f: (i64, String) = (r.get(0), r.get(1));
-        self.fcs.insert(fc, f.clone());
-        Ok(f)
+    fn fc(&mut self, fc: i64) -> Result<(i64, String)> {
+        let conn = &mut *self.conn;
+        self.cache.fc(fc, |fc| {
+            let r = conn.query_one("SELECT priority, code FROM fulfillment_centers WHERE id = $1", &[&fc])?;
+            Ok((r.get(0), r.get(1)))
+        })
     }
 }
 

@@ -7,10 +7,8 @@ use stocksync_core::Timestamp;
 use stocksync_core::push::{PushOverrides, PushRules, buildable, pushed_quantity};
 
 use crate::error::Result;
-use crate::views::{
-    AllocationView, ComponentView, Counts, FcView, InventoryView, ItemView, LineView, ListingQuantity, OrderStats,
-    OrderView,
-};
+use crate::lines::{NameCache, NameLookup};
+use crate::views::{ComponentView, Counts, FcView, InventoryView, ItemView, ListingQuantity, OrderStats, OrderView};
 
 pub fn fcs(conn: &Connection) -> Result<Vec<FcView>> {
     let mut q =
@@ -205,30 +203,7 @@ pub fn order(conn: &Connection, id: i64) -> Result<Option<OrderView>> {
         })
         .optional()?;
     let Some((channel, external_id, status, placed, imported, updated, text, trace)) = header else { return Ok(None) };
-    let mut names = Names::default();
-    let mut lines = Vec::new();
-    let mut fcs: Vec<(i64, String)> = Vec::new();
-    for l in crate::lines::decode(id, &text)? {
-        let mut allocations = Vec::with_capacity(l.allocs.len());
-        for &(fc, item, quantity, shipped) in &l.allocs {
-            let (priority, code) = names.fc(conn, fc)?;
-            if !fcs.iter().any(|(_, c)| c == &code) {
-                fcs.push((priority, code.clone()));
-            }
-            allocations.push((priority, AllocationView { fc: code, sku: names.sku(conn, item)?, quantity, shipped }));
-        }
-        allocations.sort_by(|a, b| (a.0, &a.1.fc, &a.1.sku).cmp(&(b.0, &b.1.fc, &b.1.sku)));
-        lines.push(LineView {
-            line_id: l.line_id,
-            channel_sku: l.channel_sku,
-            sku: l.item.map(|i| names.sku(conn, i)).transpose()?,
-            quantity: l.quantity,
-            backordered: l.backordered,
-            removed: l.removed,
-            allocations: allocations.into_iter().map(|(_, a)| a).collect(),
-        });
-    }
-    fcs.sort();
+    let (lines, fcs) = crate::lines::views(id, &text, &mut Names { conn, cache: NameCache::default() })?;
     Ok(Some(OrderView {
         id,
         channel,
@@ -237,38 +212,33 @@ pub fn order(conn: &Connection, id: i64) -> Result<Option<OrderView>> {
         placed_at: Timestamp(placed),
         imported_at: Timestamp(imported),
         updated_at: Timestamp(updated),
-        fulfillment_centers: fcs.into_iter().map(|(_, c)| c).collect(),
+        fulfillment_centers: fcs,
         lines,
         trace: if trace.is_empty() { Vec::new() } else { trace.split('\n').map(str::to_owned).collect() },
     }))
 }
 
-/// Item SKUs and FC codes by id, looked up once per read.
-#[derive(Debug, Default)]
-struct Names {
-    skus: HashMap<i64, String>,
-    fcs: HashMap<i64, (i64, String)>,
+/// Display names from this connection, each looked up once per read.
+struct Names<'a> {
+    conn: &'a Connection,
+    cache: NameCache,
 }
 
-impl Names {
-    fn sku(&mut self, conn: &Connection, item: i64) -> Result<String> {
-        if let Some(s) = self.skus.get(&item) {
-            return Ok(s.clone());
-        }
-        let s: String = conn.prepare_cached("SELECT sku FROM items WHERE id = ?1")?.query_row([item], |r| r.get(0))?;
-        self.skus.insert(item, s.clone());
-        Ok(s)
+impl NameLookup for Names<'_> {
+    fn sku(&mut self, item: i64) -> Result<String> {
+        let conn = self.conn;
+        self.cache.sku(item, |item| {
+            Ok(conn.prepare_cached("SELECT sku FROM items WHERE id = ?1")?.query_row([item], |r| r.get(0))?)
+        })
     }
 
-    fn fc(&mut self, conn: &Connection, fc: i64) -> Result<(i64, String)> {
-        if let Some(f) = self.fcs.get(&fc) {
-            return Ok(f.clone());
-        }
-        let f: (i64, String) = conn
-            .prepare_cached("SELECT priority, code FROM fulfillment_centers WHERE id = ?1")?
-            .query_row([fc], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        self.fcs.insert(fc, f.clone());
-        Ok(f)
+    fn fc(&mut self, fc: i64) -> Result<(i64, String)> {
+        let conn = self.conn;
+        self.cache.fc(fc, |fc| {
+            Ok(conn
+                .prepare_cached("SELECT priority, code FROM fulfillment_centers WHERE id = ?1")?
+                .query_row([fc], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        })
     }
 }
 
