@@ -240,6 +240,13 @@ impl FcSpec {
     }
 }
 
+/// Checks an FC edit's new name and priority, if given, naming each bad one.
+pub fn fc_changes(name: Option<&str>, priority: Option<i64>) -> Result<(), Rejection> {
+    let errors: Vec<FieldError> =
+        [name.map(fc_name), priority.map(fc_priority)].into_iter().flatten().filter_map(Result::err).collect();
+    if errors.is_empty() { Ok(()) } else { Err(Rejection::Invalid(errors)) }
+}
+
 pub fn fc_name(name: &str) -> Result<(), FieldError> {
     if name.trim().is_empty() {
         Err(FieldError::new("name", "must not be empty"))

@@ -102,16 +102,7 @@ impl ChannelSettings {
 
     /// Checks the combination of values; field names are under `settings.`.
     pub fn validate(&self) -> Result<(), Rejection> {
-        let mut errors = Vec::new();
-        if self.push.percent > 100 {
-            errors.push(FieldError::new("settings.percent", "must be between 0 and 100"));
-        }
-        if self.push.min_threshold < 0 {
-            errors.push(FieldError::new("settings.min_threshold", "must not be negative"));
-        }
-        if self.push.max_visible.is_some_and(|m| m < 0) {
-            errors.push(FieldError::new("settings.max_visible", "must not be negative"));
-        }
+        let mut errors: Vec<FieldError> = self.push.problems().into_iter().map(|e| e.within("settings")).collect();
         if !(POLL_INTERVAL_MIN_S..=POLL_INTERVAL_MAX_S).contains(&self.poll_interval_s) {
             errors.push(FieldError::new(
                 "settings.poll_interval_s",

@@ -26,7 +26,35 @@ pub struct PushOverrides {
     pub max_visible: Option<i64>,
 }
 
+impl PushOverrides {
+    /// Every value outside its range, named by field (`percent`, …).
+    pub fn problems(&self) -> Vec<crate::error::FieldError> {
+        use crate::error::FieldError;
+        let mut errors = Vec::new();
+        if self.percent.is_some_and(|p| p > 100) {
+            errors.push(FieldError::new("percent", "must be between 0 and 100"));
+        }
+        if self.min_threshold.is_some_and(|m| m < 0) {
+            errors.push(FieldError::new("min_threshold", "must not be negative"));
+        }
+        if self.max_visible.is_some_and(|m| m < 0) {
+            errors.push(FieldError::new("max_visible", "must not be negative"));
+        }
+        errors
+    }
+}
+
 impl PushRules {
+    /// Every value outside its range, named by field (`percent`, …).
+    pub fn problems(&self) -> Vec<crate::error::FieldError> {
+        PushOverrides {
+            percent: Some(self.percent),
+            min_threshold: Some(self.min_threshold),
+            max_visible: self.max_visible,
+        }
+        .problems()
+    }
+
     pub fn with(self, o: PushOverrides) -> Self {
         Self {
             percent: o.percent.unwrap_or(self.percent),

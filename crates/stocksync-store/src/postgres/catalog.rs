@@ -75,16 +75,7 @@ impl Session<'_> {
         priority: Option<i64>,
         active: Option<bool>,
     ) -> Result<()> {
-        let mut errors = Vec::new();
-        if let Some(Err(e)) = name.map(stocksync_core::catalog::fc_name) {
-            errors.push(e);
-        }
-        if let Some(Err(e)) = priority.map(stocksync_core::catalog::fc_priority) {
-            errors.push(e);
-        }
-        if !errors.is_empty() {
-            return Err(Rejection::Invalid(errors).into());
-        }
+        stocksync_core::catalog::fc_changes(name, priority)?;
         let n = self.conn.execute(
             "UPDATE fulfillment_centers SET name = COALESCE($2, name), priority = COALESCE($3, priority),
                     active = COALESCE($4, active) WHERE code = $1",
@@ -238,15 +229,7 @@ impl Session<'_> {
         let mut errors = Vec::new();
         let channel_sku = Sku::parse_field("channel_sku", &l.channel_sku).map_err(|e| errors.push(e)).ok();
         let o = &l.overrides;
-        if o.percent.is_some_and(|p| p > 100) {
-            errors.push(FieldError::new("percent", "must be between 0 and 100"));
-        }
-        if o.min_threshold.is_some_and(|m| m < 0) {
-            errors.push(FieldError::new("min_threshold", "must not be negative"));
-        }
-        if o.max_visible.is_some_and(|m| m < 0) {
-            errors.push(FieldError::new("max_visible", "must not be negative"));
-        }
+        errors.extend(o.problems());
         let item = match &l.sku {
             Some(sku) => {
                 let found = self.conn.query_opt("SELECT id FROM items WHERE sku = $1", &[sku])?.map(|r| r.get(0));
