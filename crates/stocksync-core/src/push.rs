@@ -80,6 +80,17 @@ pub fn pushed_quantity(per_fc: impl IntoIterator<Item = i64>, rules: PushRules) 
     shown.max(0)
 }
 
+/// Whether a newly computed `quantity` for a listing must be sent: not when
+/// it equals the value already waiting to be sent, nor, with nothing
+/// waiting, what the channel was last told (PRODUCT.md §4: coalescing, and
+/// skipping values the channel already shows).
+pub fn worth_sending(quantity: i64, waiting: Option<i64>, shown: Option<i64>) -> bool {
+    match waiting {
+        Some(q) => q != quantity,
+        None => shown != Some(quantity),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +128,14 @@ mod tests {
         let o = PushOverrides { percent: Some(50), min_threshold: None, max_visible: Some(3) };
         let r = PushRules { percent: 100, min_threshold: 2, max_visible: None }.with(o);
         assert_eq!(r, PushRules { percent: 50, min_threshold: 2, max_visible: Some(3) });
+    }
+
+    #[test]
+    fn only_new_values_are_worth_sending() {
+        assert!(worth_sending(5, None, None), "never told");
+        assert!(!worth_sending(5, None, Some(5)), "the channel shows it");
+        assert!(worth_sending(4, None, Some(5)));
+        assert!(!worth_sending(4, Some(4), Some(5)), "already waiting");
+        assert!(worth_sending(5, Some(4), Some(5)), "back to what it shows, but 4 is waiting to go");
     }
 }

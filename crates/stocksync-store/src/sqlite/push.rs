@@ -76,12 +76,8 @@ impl Session<'_> {
         let mut marked = 0;
         for (listing, channel, overrides, last_pushed, state) in listings {
             let quantity = read::listing_quantity(self.conn, channel, overrides, fcs, &per_fc)?;
-            let pending = state.filter(|&(_, desired, acked)| desired > acked);
-            let unchanged = match pending {
-                Some((q, _, _)) => q == quantity,
-                None => last_pushed == Some(quantity),
-            };
-            if unchanged {
+            let waiting = state.filter(|&(_, desired, acked)| desired > acked).map(|(q, _, _)| q);
+            if !stocksync_core::push::worth_sending(quantity, waiting, last_pushed) {
                 continue;
             }
             let version: i64 = self
