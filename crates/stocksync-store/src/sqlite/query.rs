@@ -183,10 +183,19 @@ fn listing_rows(
     exact: Option<&str>,
     limit: usize,
 ) -> Result<Vec<ListingView>> {
-    type Row = (String, Option<i64>, Option<String>, Option<String>, Option<String>, PushOverrides);
+    type Row = (
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        PushOverrides,
+        (Option<i64>, Option<i64>),
+    );
     let rows: Vec<Row> = conn
         .prepare_cached(
-            "SELECT l.channel_sku, l.item_id, i.sku, i.kind, l.external_id, l.percent, l.min_threshold, l.max_visible
+            "SELECT l.channel_sku, l.item_id, i.sku, i.kind, l.external_id, l.percent, l.min_threshold, l.max_visible,
+                    l.last_pushed_quantity, l.last_pushed_at
              FROM listings l LEFT JOIN items i ON i.id = l.item_id
              WHERE l.channel_id = ?1 AND (?2 IS NULL OR l.channel_sku > ?2) AND (?3 IS NULL OR l.channel_sku = ?3)
              ORDER BY l.channel_sku LIMIT ?4",
@@ -199,12 +208,13 @@ fn listing_rows(
                 r.get(3)?,
                 r.get(4)?,
                 PushOverrides { percent: r.get(5)?, min_threshold: r.get(6)?, max_visible: r.get(7)? },
+                (r.get(8)?, r.get(9)?),
             ))
         })?
         .collect::<Result<_, _>>()?;
     let fcs = read::all_fcs(conn)?;
     let mut out = Vec::with_capacity(rows.len());
-    for (channel_sku, item, sku, kind, external_id, overrides) in rows {
+    for (channel_sku, item, sku, kind, external_id, overrides, pushed) in rows {
         let quantity = match (item, kind) {
             (Some(item), Some(kind)) => {
                 let per_fc = read::per_fc_counts(conn, item, &kind, &fcs)?;
@@ -214,19 +224,14 @@ fn listing_rows(
             }
             _ => None,
         };
-        let unpushed: (Option<i64>, Option<i64>) = conn
-            .prepare_cached(
-                "SELECT last_pushed_quantity, last_pushed_at FROM listings WHERE channel_id = ?1 AND channel_sku = ?2",
-            )?
-            .query_row(rusqlite::params![channel, channel_sku], |r| Ok((r.get(0)?, r.get(1)?)))?;
         out.push(ListingView {
             channel,
             sku,
             external_id,
             overrides,
             quantity: quantity.as_ref().map(|q| q.quantity),
-            last_pushed_quantity: unpushed.0,
-            last_pushed_at: unpushed.1.map(Timestamp),
+            last_pushed_quantity: pushed.0,
+            last_pushed_at: pushed.1.map(Timestamp),
             state: quantity.as_ref().map_or("in_sync", |q| q.state),
             channel_sku,
         });
