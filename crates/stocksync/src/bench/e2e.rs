@@ -58,29 +58,39 @@ struct Sims {
     _running: Vec<sim::Running>,
 }
 
+/// What the three simulators show, read once: `(quantity, set at ms)` by SKU.
+struct Shown {
+    ebay: BTreeMap<String, (i64, i64)>,
+    shop: BTreeMap<String, (i64, i64)>,
+    api: BTreeMap<String, (i64, i64)>,
+}
+
 impl Sims {
-    /// When each simulator last set `sku` to `want`, if all three have: the
-    /// ones other than `origin` (which the order came from).
-    fn arrivals(&self, origin: Path) -> impl Fn(&str, i64) -> Option<i64> + '_ {
-        move |sku, want| {
-            let mut last = 0;
-            if origin != Path::Polling {
-                let v = self.ebay.view().listings.get(sku).cloned()?;
-                (v.quantity == want).then_some(())?;
-                last = last.max(v.set_at_ms);
-            }
-            if origin != Path::Webhook {
-                let v = self.shop.view().listings.get(sku).cloned()?;
-                (v.quantity == want).then_some(())?;
-                last = last.max(v.set_at_ms);
-            }
-            if origin != Path::Api {
-                let v = self.api.state().listings.get(sku).cloned()?;
-                (v.quantity == want).then_some(())?;
-                last = last.max(v.at_ms);
-            }
-            Some(last)
+    fn shown(&self) -> Shown {
+        Shown {
+            ebay: self.ebay.view().listings.into_iter().map(|(k, v)| (k, (v.quantity, v.set_at_ms))).collect(),
+            shop: self.shop.view().listings.into_iter().map(|(k, v)| (k, (v.quantity, v.set_at_ms))).collect(),
+            api: self.api.state().listings.into_iter().map(|(k, v)| (k, (v.quantity, v.at_ms))).collect(),
         }
+    }
+}
+
+impl Shown {
+    /// When the last of the simulators other than `origin` (where the
+    /// order came from) set `sku` to `want`, if they all have.
+    fn arrival(&self, origin: Path, sku: &str, want: i64) -> Option<i64> {
+        let others = [
+            (origin != Path::Polling).then_some(&self.ebay),
+            (origin != Path::Webhook).then_some(&self.shop),
+            (origin != Path::Api).then_some(&self.api),
+        ];
+        let mut last = 0;
+        for shown in others.into_iter().flatten() {
+            let &(quantity, at) = shown.get(sku)?;
+            (quantity == want).then_some(())?;
+            last = last.max(at);
+        }
+        Some(last)
     }
 }
 
@@ -206,19 +216,22 @@ pub async fn run(store: &Store, args: Args) -> anyhow::Result<(Report, bool)> {
     let seconds = started.elapsed().as_secs_f64();
     eprintln!("bench e2e: orders placed in {seconds:.1}s; waiting for the last pushes");
     let drain = Instant::now();
+    let mut arrivals: Vec<Option<i64>> = vec![None; orders];
+    loop {
+        let shown = sims.shown();
+        for (i, sku) in skus.iter().enumerate() {
+            if arrivals[i].is_none() {
+                arrivals[i] = shown.arrival(placed[i].0, sku, START - 1);
+            }
+        }
+        if arrivals.iter().all(Option::is_some) || drain.elapsed() > DRAIN {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let mut latencies: BTreeMap<Path, Vec<u32>> = BTreeMap::new();
     let mut missing = 0;
-    for (i, sku) in skus.iter().enumerate() {
-        let (path, t0) = placed[i];
-        let arrived = loop {
-            if let Some(at) = sims.arrivals(path)(sku, START - 1) {
-                break Some(at);
-            }
-            if drain.elapsed() > DRAIN {
-                break None;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        };
+    for (&(path, t0), arrived) in placed.iter().zip(&arrivals) {
         match arrived {
             Some(at) => {
                 latencies.entry(path).or_default().push(((at - t0).max(0) * 1000).min(i64::from(u32::MAX)) as u32)
