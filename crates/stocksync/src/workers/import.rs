@@ -119,26 +119,18 @@ impl ImportWorker {
     }
 
     /// Runs until `shutdown`: one loop per polled channel with import on.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut tasks = tokio::task::JoinSet::new();
-        let mut running: std::collections::HashMap<i64, tokio::task::AbortHandle> = Default::default();
-        loop {
-            if let Ok(live) = self.channels.load().await {
-                for ch in live.into_iter().filter(|c| c.connector.polls_orders()) {
-                    if running.get(&ch.view.id).is_some_and(|h| !h.is_finished()) {
-                        continue;
-                    }
-                    let worker = self.clone();
-                    let stop = shutdown.clone();
-                    running.insert(ch.view.id, tasks.spawn(async move { worker.channel_loop(ch.view.id, stop).await }));
-                }
-            }
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(2)) => {}
-                () = stopped(&mut shutdown) => break,
-            }
-        }
-        tasks.shutdown().await;
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let channels = self.channels.clone();
+        super::supervise(
+            &channels,
+            shutdown,
+            |c| c.connector.polls_orders(),
+            |id, stop| {
+                let worker = self.clone();
+                async move { worker.channel_loop(id, stop).await }
+            },
+        )
+        .await;
     }
 
     async fn channel_loop(&self, id: i64, mut stop: watch::Receiver<bool>) {

@@ -30,3 +30,39 @@ pub async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
         }
     }
 }
+
+/// How often channel settings are re-read and new channels looked for.
+pub const CHANNELS_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Keeps one `run_loop(channel id, shutdown)` task going for every channel
+/// `wanted` selects, starting loops for channels added (or whose loop ended)
+/// as they appear, until `shutdown`; then stops them all.
+pub async fn supervise<Fut>(
+    channels: &channels::Channels,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    wanted: impl Fn(&channels::Live) -> bool,
+    run_loop: impl Fn(i64, tokio::sync::watch::Receiver<bool>) -> Fut,
+) where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut running: std::collections::HashMap<i64, tokio::task::AbortHandle> = Default::default();
+    loop {
+        match channels.load().await {
+            Ok(live) => {
+                for ch in live.iter().filter(|c| wanted(c)) {
+                    if running.get(&ch.view.id).is_some_and(|h| !h.is_finished()) {
+                        continue;
+                    }
+                    running.insert(ch.view.id, tasks.spawn(run_loop(ch.view.id, shutdown.clone())));
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "loading channels failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(CHANNELS_REFRESH) => {}
+            () = stopped(&mut shutdown) => break,
+        }
+    }
+    tasks.shutdown().await;
+}

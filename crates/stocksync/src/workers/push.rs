@@ -29,8 +29,6 @@ const DUE_PER_STEP: usize = 1000;
 const IDLE_POLL_MS: u64 = 50;
 /// Longest wait before retrying a failed listing.
 const RETRY_MAX: Duration = Duration::from_secs(600);
-/// How often channel settings are re-read.
-const CHANNELS_REFRESH: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct PushWorker {
@@ -124,11 +122,10 @@ impl PushWorker {
     }
 
     /// Runs until `shutdown`: one loop takes the outbox, one loop per channel pushes.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut tasks = tokio::task::JoinSet::new();
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let taker = self.clone();
         let mut stop = shutdown.clone();
-        tasks.spawn(async move {
+        let taking = tokio::spawn(async move {
             let mut marked = taker.store.outbox_changes();
             loop {
                 marked.borrow_and_update();
@@ -153,28 +150,19 @@ impl PushWorker {
                 }
             }
         });
-        let mut running: std::collections::HashMap<i64, tokio::task::AbortHandle> = Default::default();
-        loop {
-            match self.channels.load().await {
-                Ok(live) => {
-                    for ch in live {
-                        if running.get(&ch.view.id).is_some_and(|h| !h.is_finished()) {
-                            continue;
-                        }
-                        let worker = self.clone();
-                        let stop = shutdown.clone();
-                        let id = ch.view.id;
-                        running.insert(id, tasks.spawn(async move { worker.channel_loop(id, stop).await }));
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "loading channels failed"),
-            }
-            tokio::select! {
-                () = tokio::time::sleep(CHANNELS_REFRESH) => {}
-                () = stopped(&mut shutdown) => break,
-            }
-        }
-        tasks.shutdown().await;
+        let channels = self.channels.clone();
+        super::supervise(
+            &channels,
+            shutdown,
+            |_| true,
+            |id, stop| {
+                let worker = self.clone();
+                async move { worker.channel_loop(id, stop).await }
+            },
+        )
+        .await;
+        // It stops on the same signal.
+        let _ = taking.await;
     }
 
     async fn channel_loop(&self, id: i64, mut stop: watch::Receiver<bool>) {
@@ -183,7 +171,7 @@ impl PushWorker {
         let mut due = self.due.subscribe();
         loop {
             due.borrow_and_update();
-            if ch.is_none() || refreshed.elapsed() >= CHANNELS_REFRESH {
+            if ch.is_none() || refreshed.elapsed() >= super::CHANNELS_REFRESH {
                 ch = self.channels.load().await.ok().and_then(|l| l.into_iter().find(|c| c.view.id == id));
                 refreshed = tokio::time::Instant::now();
             }
