@@ -46,8 +46,8 @@ pub use bulk::BulkJob;
 pub use error::{Result, StoreError};
 pub use input::{ChannelEdit, ItemPatch, ItemRow, ListingUpsert, NewChannel, NewListing, PushAnswer};
 pub use sqlite::idempotency::IDEMPOTENCY_KEEP_MS;
-pub use sync::{ImportReport, ListingReport};
-pub use views::{DuePush, LevelRow, ListingRow, RowAction, SkuKind, Taken};
+pub use sync::{CLAIM_TTL_MS, ImportReport, ListingReport};
+pub use views::{DuePush, LevelRow, ListingRow, RequestKey, RowAction, SkuKind, Taken};
 use views::{FcView, InventoryView, ItemView, OrderStats, OrderView};
 
 /// The clock, injected so that tests and simulations control time.
@@ -298,6 +298,34 @@ impl Store {
         on_writer!(self, Isolation::Savepoint, |s| {
             let cx = Ctx { at: s.now, actor: &actor };
             workflow::adjust_stock(s, &sku, &fc, delta, reason.as_deref(), "", &cx)
+        })
+    }
+
+    /// As `adjust_stock`, at most once per request: `request` is recorded
+    /// in the same transaction as the change (a placeholder for the answer
+    /// the API stores afterwards). A retry of a request whose answer was
+    /// lost (the process died between COMMIT and answering, or the same
+    /// request went to two processes) leaves the stock alone and gives the
+    /// level as it is.
+    pub async fn adjust_stock_once(
+        &self,
+        request: RequestKey,
+        sku: &str,
+        fc: &str,
+        delta: i64,
+        reason: Option<&str>,
+        actor: &str,
+    ) -> Result<stocksync_core::books::Level> {
+        let (sku, fc, reason, actor) = (sku.to_owned(), fc.to_owned(), reason.map(str::to_owned), actor.to_owned());
+        on_writer!(self, Isolation::Savepoint, |s| {
+            if s.claim_request(&request)? {
+                let cx = Ctx { at: s.now, actor: &actor };
+                workflow::adjust_stock(s, &sku, &fc, delta, reason.as_deref(), "", &cx)
+            } else {
+                use stocksync_core::books::Books;
+                let (item, fc) = (s.stock_item(&sku)?, s.fc(&fc)?.id);
+                s.level(item, fc)
+            }
         })
     }
 

@@ -21,6 +21,13 @@ pub struct ImportReport {
     pub statuses: std::collections::BTreeMap<&'static str, usize>,
 }
 
+/// How long a claimed push stays its sender's (`Store::claim_pushes`), in
+/// milliseconds. It outlasts the longest push a worker lets a connector
+/// take, so no other process sends a listing while an older value for it
+/// may still be in flight; a sender that dies holds its rows back at most
+/// this long.
+pub const CLAIM_TTL_MS: i64 = 45_000;
+
 impl Store {
     /// Ticks whenever a commit appended to the push outbox.
     pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
@@ -41,6 +48,40 @@ impl Store {
 
     pub async fn due_pushes(&self, channel: i64, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
         on_reader!(self, |c, db| db::push::due_pushes(c, channel, now, limit))
+    }
+
+    /// Claims up to `limit` of `channel`'s due pushes for `holder`, zeros
+    /// first, then oldest: no other holder gets them until `holder` records
+    /// their answers or `CLAIM_TTL_MS` has passed. With several processes
+    /// on one database, each push is sent once, and a listing's values in
+    /// the order of their versions (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    pub async fn claim_pushes(&self, channel: i64, holder: &str, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
+        // Idle loops ask often: only a step with something due writes.
+        if self.due_pushes(channel, now, 1).await?.is_empty() {
+            return Ok(Vec::new());
+        }
+        let holder = holder.to_owned();
+        on_writer!(self, Isolation::Savepoint, |s| s.claim_pushes(channel, &holder, now, limit))
+    }
+
+    /// Takes or renews `holder`'s lease on each of `channels` that no other
+    /// holder has renewed within its lease, for `ttl`; returns the channels
+    /// `holder` now holds and until when. A channel's workers run only in
+    /// the process that holds its lease.
+    pub async fn hold_leases(
+        &self,
+        holder: &str,
+        channels: Vec<i64>,
+        ttl: std::time::Duration,
+    ) -> Result<Vec<(i64, Timestamp)>> {
+        let (holder, ttl_ms) = (holder.to_owned(), i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        on_writer!(self, Isolation::Savepoint, |s| s.hold_leases(&holder, &channels, ttl_ms))
+    }
+
+    /// Gives up all of `holder`'s leases.
+    pub async fn release_leases(&self, holder: &str) -> Result<()> {
+        let holder = holder.to_owned();
+        on_writer!(self, Isolation::Savepoint, |s| s.release_leases(&holder))
     }
 
     pub async fn record_pushes(&self, answers: Vec<PushAnswer>) -> Result<()> {

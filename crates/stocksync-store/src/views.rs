@@ -139,6 +139,21 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
+impl StoredResponse {
+    /// The status of a placeholder: the request's change is committed, its
+    /// answer not yet stored (`Store::adjust_stock_once`).
+    pub const APPLIED: u16 = 0;
+}
+
+/// An `Idempotency-Key` request, named to the store so that a change is
+/// made once per key (`Store::adjust_stock_once`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestKey {
+    pub scope: String,
+    pub key: String,
+    pub fingerprint: String,
+}
+
 /// A channel with its settings; credentials are never read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelView {

@@ -4,7 +4,7 @@ use super::Conn;
 use super::writer::Session;
 use crate::IDEMPOTENCY_KEEP_MS;
 use crate::error::Result;
-use crate::views::StoredResponse;
+use crate::views::{RequestKey, StoredResponse};
 
 /// Expired answers deleted per recorded one (as on SQLite).
 const PRUNE_PER_INSERT: i64 = 8;
@@ -31,9 +31,24 @@ impl Session<'_> {
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
                  body = excluded.body, created_at = excluded.created_at
-             WHERE idempotency_keys.created_at < $7",
+             WHERE idempotency_keys.created_at < $7 OR idempotency_keys.status = 0",
             &[&scope, &key, &r.fingerprint, &i64::from(r.status), &r.body, &self.now.0, &cutoff],
         )?;
         Ok(())
+    }
+
+    /// Records `r` as applied unless a live record of it exists (see the
+    /// SQLite backend); says whether it did.
+    pub fn claim_request(&mut self, r: &RequestKey) -> Result<bool> {
+        let cutoff = self.now.0 - IDEMPOTENCY_KEEP_MS;
+        let claimed = self.conn.execute(
+            "INSERT INTO idempotency_keys (scope, key, fingerprint, status, body, created_at)
+             VALUES ($1, $2, $3, 0, ''::bytea, $4)
+             ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = 0,
+                 body = excluded.body, created_at = excluded.created_at
+             WHERE idempotency_keys.created_at < $5",
+            &[&r.scope, &r.key, &r.fingerprint, &self.now.0, &cutoff],
+        )?;
+        Ok(claimed == 1)
     }
 }

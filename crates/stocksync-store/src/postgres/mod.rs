@@ -40,7 +40,10 @@ use crate::Clock;
 use crate::error::{Result, StoreError};
 
 /// Embedded migrations, applied in order; each runs once, in a transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_leases.sql")),
+];
 /// Advisory lock keys (any fixed numbers; these spell "stocksync" loosely).
 /// Migrations take one so that two processes starting together do not both
 /// create the schema; every writer transaction takes the other, so writer

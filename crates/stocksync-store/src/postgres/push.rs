@@ -118,6 +118,56 @@ impl Session<'_> {
                 }
             }
         }
+        let answered: Vec<i64> = answers.iter().map(|a| a.listing_id).collect();
+        self.conn.execute(
+            "UPDATE push_state SET claimed_by = NULL, claimed_until = 0
+             WHERE listing_id = ANY($1) AND claimed_by IS NOT NULL",
+            &[&answered],
+        )?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` of `channel`'s due pushes for `holder` (see
+    /// `Store::claim_pushes`); rows locked or claimed by another holder are
+    /// skipped.
+    pub fn claim_pushes(&mut self, channel: i64, holder: &str, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
+        self.flush()?;
+        let until = now.0.saturating_add(crate::sync::CLAIM_TTL_MS);
+        let rows = self.conn.query(
+            "WITH claimed AS (
+                 UPDATE push_state SET claimed_by = $2, claimed_until = $3
+                 WHERE listing_id IN (
+                     SELECT listing_id FROM push_state
+                     WHERE channel_id = $1 AND desired_version > acked_version AND next_attempt_at <= $4
+                       AND (claimed_until <= $4 OR claimed_by = $2)
+                     ORDER BY desired_quantity != 0, desired_since, listing_id LIMIT $5
+                     FOR UPDATE SKIP LOCKED)
+                 RETURNING listing_id, desired_quantity, desired_version, desired_since, attempts)
+             SELECT c.listing_id, l.channel_sku, i.sku, l.external_id, c.desired_quantity, c.desired_version,
+                    c.desired_since, c.attempts
+             FROM claimed c JOIN listings l ON l.id = c.listing_id JOIN items i ON i.id = l.item_id
+             ORDER BY c.desired_quantity != 0, c.desired_since, c.listing_id",
+            &[&channel, &holder, &until, &now.0, &(limit as i64)],
+        )?;
+        Ok(rows.iter().map(due_push).collect())
+    }
+
+    /// Takes or renews `holder`'s channel leases (see the SQLite backend).
+    pub fn hold_leases(&mut self, holder: &str, channels: &[i64], ttl_ms: i64) -> Result<Vec<(i64, Timestamp)>> {
+        let (now, until) = (self.now.0, self.now.0.saturating_add(ttl_ms));
+        let rows = self.conn.query(
+            "INSERT INTO channel_leases (channel_id, holder, expires_at) SELECT unnest($1::bigint[]), $2, $3
+             ON CONFLICT (channel_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE channel_leases.holder = excluded.holder OR channel_leases.expires_at <= $4
+             RETURNING channel_id",
+            &[&channels, &holder, &until, &now],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), Timestamp(until))).collect())
+    }
+
+    /// Gives up `holder`'s leases (see the SQLite backend).
+    pub fn release_leases(&mut self, holder: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM channel_leases WHERE holder = $1", &[&holder])?;
         Ok(())
     }
 
@@ -228,19 +278,20 @@ pub fn due_pushes(conn: &mut Conn, channel: i64, now: Timestamp, limit: usize) -
          ORDER BY p.desired_quantity != 0, p.desired_since, p.listing_id LIMIT $3",
         &[&channel, &now.0, &(limit as i64)],
     )?;
-    Ok(rows
-        .iter()
-        .map(|r| DuePush {
-            listing_id: r.get(0),
-            channel_sku: r.get(1),
-            sku: r.get(2),
-            external_id: r.get(3),
-            quantity: r.get(4),
-            version: r.get(5),
-            since: Timestamp(r.get(6)),
-            attempts: r.get(7),
-        })
-        .collect())
+    Ok(rows.iter().map(due_push).collect())
+}
+
+fn due_push(r: &postgres::Row) -> DuePush {
+    DuePush {
+        listing_id: r.get(0),
+        channel_sku: r.get(1),
+        sku: r.get(2),
+        external_id: r.get(3),
+        quantity: r.get(4),
+        version: r.get(5),
+        since: Timestamp(r.get(6)),
+        attempts: r.get(7),
+    }
 }
 
 /// Every channel with its credentials, for the workers (never for the API).

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::writer::Session;
 use crate::error::Result;
-use crate::views::StoredResponse;
+use crate::views::{RequestKey, StoredResponse};
 
 /// How long an answer is kept, in milliseconds: the API promises 24 hours;
 /// an hour more covers clock differences between processes.
@@ -40,9 +40,26 @@ impl Session<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
                      body = excluded.body, created_at = excluded.created_at
-                 WHERE idempotency_keys.created_at < ?7",
+                 WHERE idempotency_keys.created_at < ?7 OR idempotency_keys.status = 0",
             )?
             .execute(params![scope, key, r.fingerprint, r.status, r.body, self.now.0, cutoff])?;
         Ok(())
+    }
+
+    /// Records `r` as applied (`StoredResponse::APPLIED`) unless a live
+    /// record of it exists; says whether it did.
+    pub fn claim_request(&mut self, r: &RequestKey) -> Result<bool> {
+        let cutoff = self.now.0 - IDEMPOTENCY_KEEP_MS;
+        let claimed = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO idempotency_keys (scope, key, fingerprint, status, body, created_at)
+                 VALUES (?1, ?2, ?3, 0, x'', ?4)
+                 ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = 0,
+                     body = excluded.body, created_at = excluded.created_at
+                 WHERE idempotency_keys.created_at < ?5",
+            )?
+            .execute(params![r.scope, r.key, r.fingerprint, self.now.0, cutoff])?;
+        Ok(claimed == 1)
     }
 }

@@ -29,7 +29,10 @@ use crate::error::{Result, StoreError};
 use crate::now_ms;
 
 /// Embedded migrations, applied in order; each runs once, in a transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_leases.sql")),
+];
 
 /// How long a connection waits for another process's write lock, in ms.
 /// Long enough to ride out another process's batch, short enough to report a wedged lock.

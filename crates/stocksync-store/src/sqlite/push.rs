@@ -135,7 +135,71 @@ impl Session<'_> {
                         .execute(params![a.listing_id, retry_at.0, message])?;
                 }
             }
+            self.conn
+                .prepare_cached(
+                    "UPDATE push_state SET claimed_by = NULL, claimed_until = 0
+                     WHERE listing_id = ?1 AND claimed_by IS NOT NULL",
+                )?
+                .execute([a.listing_id])?;
         }
+        Ok(())
+    }
+
+    /// Claims up to `limit` of `channel`'s due pushes for `holder` (see
+    /// `Store::claim_pushes`): rows another holder claimed stay theirs
+    /// until their claim runs out.
+    pub fn claim_pushes(&mut self, channel: i64, holder: &str, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
+        let until = now.0.saturating_add(crate::sync::CLAIM_TTL_MS);
+        self.conn
+            .prepare_cached(
+                "UPDATE push_state SET claimed_by = ?2, claimed_until = ?3
+                 WHERE listing_id IN (
+                     SELECT listing_id FROM push_state
+                     WHERE channel_id = ?1 AND desired_version > acked_version AND next_attempt_at <= ?4
+                       AND (claimed_until <= ?4 OR claimed_by = ?2)
+                     ORDER BY desired_quantity != 0, desired_since, listing_id LIMIT ?5)",
+            )?
+            .execute(params![channel, holder, until, now.0, limit as i64])?;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT p.listing_id, l.channel_sku, i.sku, l.external_id, p.desired_quantity, p.desired_version,
+                        p.desired_since, p.attempts
+                 FROM push_state p JOIN listings l ON l.id = p.listing_id JOIN items i ON i.id = l.item_id
+                 WHERE p.channel_id = ?1 AND p.claimed_by = ?2 AND p.claimed_until = ?3
+                   AND p.desired_version > p.acked_version
+                 ORDER BY p.desired_quantity != 0, p.desired_since, p.listing_id",
+            )?
+            .query_map(params![channel, holder, until], due_push)?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Takes or renews `holder`'s lease on each of `channels` that is free,
+    /// expired or its own already, until `now + ttl_ms`; returns the
+    /// channels it holds with their expiry (see `Store::hold_leases`).
+    pub fn hold_leases(&mut self, holder: &str, channels: &[i64], ttl_ms: i64) -> Result<Vec<(i64, Timestamp)>> {
+        let (now, until) = (self.now.0, self.now.0.saturating_add(ttl_ms));
+        let mut held = Vec::with_capacity(channels.len());
+        for &channel in channels {
+            let taken = self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO channel_leases (channel_id, holder, expires_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (channel_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                     WHERE channel_leases.holder = excluded.holder OR channel_leases.expires_at <= ?4",
+                )?
+                .execute(params![channel, holder, until, now])?;
+            if taken == 1 {
+                held.push((channel, Timestamp(until)));
+            }
+        }
+        Ok(held)
+    }
+
+    /// Gives up `holder`'s leases (a clean shutdown): another process may
+    /// take its channels at once.
+    pub fn release_leases(&mut self, holder: &str) -> Result<()> {
+        self.conn.prepare_cached("DELETE FROM channel_leases WHERE holder = ?1")?.execute([holder])?;
         Ok(())
     }
 }
@@ -155,19 +219,21 @@ pub fn due_pushes(conn: &Connection, channel: i64, now: Timestamp, limit: usize)
              WHERE p.channel_id = ?1 AND p.desired_version > p.acked_version AND p.next_attempt_at <= ?2
              ORDER BY p.desired_quantity != 0, p.desired_since, p.listing_id LIMIT ?3",
         )?
-        .query_map(params![channel, now.0, limit as i64], |r| {
-            Ok(DuePush {
-                listing_id: r.get(0)?,
-                channel_sku: r.get(1)?,
-                sku: r.get(2)?,
-                external_id: r.get(3)?,
-                quantity: r.get(4)?,
-                version: r.get(5)?,
-                since: Timestamp(r.get(6)?),
-                attempts: r.get(7)?,
-            })
-        })?
+        .query_map(params![channel, now.0, limit as i64], due_push)?
         .collect::<Result<_, _>>()?)
+}
+
+fn due_push(r: &rusqlite::Row<'_>) -> rusqlite::Result<DuePush> {
+    Ok(DuePush {
+        listing_id: r.get(0)?,
+        channel_sku: r.get(1)?,
+        sku: r.get(2)?,
+        external_id: r.get(3)?,
+        quantity: r.get(4)?,
+        version: r.get(5)?,
+        since: Timestamp(r.get(6)?),
+        attempts: r.get(7)?,
+    })
 }
 
 /// The channel's import cursor, if it has one.

@@ -6,6 +6,7 @@ mod concurrency;
 mod conformance;
 mod corrections;
 mod durability;
+mod leases;
 mod replay;
 mod resources;
 mod tokens;

@@ -1,0 +1,118 @@
+//! Several processes on one database: a channel lease has one holder at a
+//! time and passes on when it runs out; a claimed push goes to one sender.
+//! Two stores on one database stand for two processes.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use stocksync_core::Timestamp;
+use stocksync_store::{CLAIM_TTL_MS, NewListing, PushAnswer, Store};
+
+use crate::common::*;
+
+const START: i64 = 1_795_000_000_000;
+
+on_both!(a_lease_has_one_holder_and_passes_on_when_it_runs_out);
+async fn a_lease_has_one_holder_and_passes_on_when_it_runs_out(b: Backend) {
+    let (clock, now) = fixed_clock(START);
+    let db = TestDb::with_clock(b, clock.clone());
+    let (a, other) = (&db.store, Store::open_with_clock(&db.url, clock).unwrap());
+    let ttl = Duration::from_secs(5);
+    let held = |v: Vec<(i64, Timestamp)>| v.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+
+    assert_eq!(held(a.hold_leases("A", vec![1, 2], ttl).await.unwrap()), [1, 2]);
+    assert_eq!(held(other.hold_leases("B", vec![1, 2, 3], ttl).await.unwrap()), [3], "1 and 2 are A's");
+    now.fetch_add(3_000, Ordering::Relaxed);
+    let renewed = a.hold_leases("A", vec![1, 2], ttl).await.unwrap();
+    assert_eq!(held(renewed.clone()), [1, 2], "A renews its own");
+    assert!(renewed.iter().all(|(_, until)| until.0 >= START + 8_000), "renewing moves the expiry: {renewed:?}");
+    now.fetch_add(3_000, Ordering::Relaxed);
+    assert_eq!(held(other.hold_leases("B", vec![1, 2, 3], ttl).await.unwrap()), [3], "A renewed 3 s ago");
+    now.fetch_add(3_000, Ordering::Relaxed);
+    assert_eq!(held(other.hold_leases("B", vec![1, 2, 3], ttl).await.unwrap()), [1, 2, 3], "A's ran out: B takes over");
+    assert_eq!(held(a.hold_leases("A", vec![1, 2], ttl).await.unwrap()), Vec::<i64>::new(), "A lost both");
+    other.release_leases("B").await.unwrap();
+    assert_eq!(
+        held(a.hold_leases("A", vec![1, 2, 3], ttl).await.unwrap()),
+        [1, 2, 3],
+        "released leases are free at once"
+    );
+}
+
+on_both!(each_due_push_is_claimed_by_one_sender; flavor = "multi_thread", worker_threads = 4);
+/// Eight senders in two processes claim a channel's 200 due pushes at once
+/// and answer them, as push workers do: each push is handed out once.
+async fn each_due_push_is_claimed_by_one_sender(b: Backend) {
+    let (clock, now) = fixed_clock(START);
+    let db = TestDb::with_clock(b, clock.clone());
+    let s = &db.store;
+    fc(s, "EAST", 1).await;
+    let ch = channel(s, "shop", true).await;
+    for i in 0..200 {
+        let sku = format!("S-{i:03}");
+        stock_item(s, &sku).await;
+        on_hand(s, &sku, "EAST", 5).await;
+        let listing = NewListing { channel_sku: sku.clone(), sku: Some(sku), ..Default::default() };
+        s.create_listing(ch, listing, "test").await.unwrap();
+    }
+    while s.take_push_queue(1000).await.unwrap().queue_rows > 0 {}
+    let at = Timestamp(START + 60_000);
+    assert_eq!(s.due_pushes(ch.0, at, 1000).await.unwrap().len(), 200);
+
+    let other = Store::open_with_clock(&db.url, clock).unwrap();
+    let mut senders = tokio::task::JoinSet::new();
+    for (p, store) in [s.clone(), other.clone()].into_iter().enumerate() {
+        for t in 0..4 {
+            let store = store.clone();
+            senders.spawn(async move {
+                let holder = format!("process-{p}-sender-{t}");
+                let mut got = Vec::new();
+                loop {
+                    let claimed = store.claim_pushes(ch.0, &holder, at, 7).await.unwrap();
+                    if claimed.is_empty() {
+                        return got;
+                    }
+                    assert!(claimed.len() <= 7);
+                    let answers = claimed
+                        .iter()
+                        .map(|d| PushAnswer {
+                            listing_id: d.listing_id,
+                            version: d.version,
+                            quantity: d.quantity,
+                            outcome: Ok(()),
+                        })
+                        .collect();
+                    store.record_pushes(answers).await.unwrap();
+                    got.extend(claimed.into_iter().map(|d| d.listing_id));
+                }
+            });
+        }
+    }
+    let mut all = Vec::new();
+    while let Some(got) = senders.join_next().await {
+        all.extend(got.unwrap());
+    }
+    let distinct: BTreeSet<i64> = all.iter().copied().collect();
+    assert_eq!((all.len(), distinct.len()), (200, 200), "every push handed out, none twice");
+    assert!(s.due_pushes(ch.0, at, 10).await.unwrap().is_empty(), "all answered");
+
+    // A claim nobody answers holds its listing back until it runs out;
+    // its holder may take it again meanwhile, nobody else may.
+    s.adjust_stock("S-000", "EAST", -1, None, "test").await.unwrap();
+    s.adjust_stock("S-001", "EAST", -2, None, "test").await.unwrap();
+    while s.take_push_queue(1000).await.unwrap().queue_rows > 0 {}
+    let mine = s.claim_pushes(ch.0, "A", at, 1).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    let theirs = other.claim_pushes(ch.0, "B", at, 10).await.unwrap();
+    assert_eq!(theirs.len(), 1, "B gets only the other listing");
+    assert_ne!(theirs[0].listing_id, mine[0].listing_id);
+    assert_eq!(s.claim_pushes(ch.0, "A", at, 10).await.unwrap(), mine, "A's claim is A's");
+    assert!(other.claim_pushes(ch.0, "C", Timestamp(at.0 + CLAIM_TTL_MS - 1), 10).await.unwrap().is_empty());
+    now.fetch_add(CLAIM_TTL_MS, Ordering::Relaxed);
+    let retaken = other.claim_pushes(ch.0, "C", Timestamp(at.0 + CLAIM_TTL_MS), 10).await.unwrap();
+    assert_eq!(retaken.len(), 2, "both claims ran out: {retaken:?}");
+    let quantities: BTreeSet<i64> = retaken.iter().map(|d| d.quantity).collect();
+    assert_eq!(quantities, BTreeSet::from([3, 4]));
+    assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
+}
