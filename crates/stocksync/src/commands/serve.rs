@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::workers::import::ImportWorker;
+use crate::workers::leases::Leases;
 use crate::workers::push::PushWorker;
 
 /// Name of the token made from `STOCKSYNC_BOOTSTRAP_TOKEN`.
@@ -44,9 +45,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut workers = tokio::task::JoinSet::new();
+    // Other processes may share the database: each channel's workers run
+    // where its lease is held.
+    let leases = Leases::shared();
+    workers.spawn(leases.clone().run(state.store.clone(), state.channels.clone(), stopped.clone()));
     let push = PushWorker::new(state.store.clone(), state.channels.clone(), state.latency.clone());
-    workers.spawn(push.run(stopped.clone()));
-    workers.spawn(ImportWorker::new(state.store.clone(), state.channels.clone()).run(stopped));
+    workers.spawn(push.with_leases(leases.clone()).run(stopped.clone()));
+    workers.spawn(ImportWorker::new(state.store.clone(), state.channels.clone()).run(leases, stopped));
     let served = axum::serve(listener, http::router(state)).with_graceful_shutdown(shutdown).await;
     let _ = stop.send(true);
     while workers.join_next().await.is_some() {}

@@ -13,6 +13,7 @@ use stocksync_store::{ImportReport, Store};
 use tokio::sync::watch;
 
 use super::channels::{Channels, Live};
+use super::leases::Leases;
 use super::{now, stopped};
 
 /// How far back a poll reaches before the cursor, most of the time: covers
@@ -118,11 +119,13 @@ impl ImportWorker {
         Ok(self.store.import_listings(ChannelId(ch.view.id), rows, &actor).await?)
     }
 
-    /// Runs until `shutdown`: one loop per polled channel with import on.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown`: one loop per polled channel whose lease
+    /// `leases` holds.
+    pub async fn run(self, leases: Leases, shutdown: watch::Receiver<bool>) {
         let channels = self.channels.clone();
         super::supervise(
             &channels,
+            &leases,
             shutdown,
             |c| c.connector.polls_orders(),
             |id, stop| {

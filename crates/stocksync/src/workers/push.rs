@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use super::channels::{Channels, Live};
 use super::latency::{LatencyBook, PushEvent};
+use super::leases::Leases;
 use super::{now, stopped};
 
 /// Queue rows taken per transaction: bounds one step's work.
@@ -29,12 +30,19 @@ const DUE_PER_STEP: usize = 1000;
 const IDLE_POLL_MS: u64 = 50;
 /// Longest wait before retrying a failed listing.
 const RETRY_MAX: Duration = Duration::from_secs(600);
+/// Longest a connector may take over one batch (its retries included)
+/// before the batch counts as failed: well inside the claim on its rows
+/// (`stocksync_store::CLAIM_TTL_MS`), so no other process can send those
+/// listings while this batch may still be in flight.
+const PUSH_BATCH_MAX_TIME: Duration = Duration::from_secs(35);
 
 #[derive(Debug, Clone)]
 pub struct PushWorker {
     store: Store,
     channels: Channels,
     latency: Arc<LatencyBook>,
+    /// The channels this process may push to, and its name on push claims.
+    leases: Leases,
     /// Ticks when the taker made pushes due, waking the channel loops.
     due: Arc<watch::Sender<u64>>,
 }
@@ -49,7 +57,12 @@ pub struct Outcome {
 
 impl PushWorker {
     pub fn new(store: Store, channels: Channels, latency: Arc<LatencyBook>) -> Self {
-        Self { store, channels, latency, due: Arc::new(watch::channel(0).0) }
+        Self { store, channels, latency, leases: Leases::sole(), due: Arc::new(watch::channel(0).0) }
+    }
+
+    /// Pushes only to the channels whose lease `leases` holds.
+    pub fn with_leases(self, leases: Leases) -> Self {
+        Self { leases, ..self }
     }
 
     /// Takes the outbox, then gives every channel one push step, one after
@@ -65,14 +78,19 @@ impl PushWorker {
         Ok(out)
     }
 
-    /// Sends what is due on one channel; returns `(sent, failed)` listings.
+    /// Sends what is due on one channel, a connector-sized batch at a time,
+    /// each claimed before it is sent; returns `(sent, failed)` listings.
     pub async fn push_channel(&self, ch: &Live) -> anyhow::Result<(usize, usize)> {
         if !ch.view.settings.push_quantities {
             return Ok((0, 0));
         }
-        let due = self.store.due_pushes(ch.view.id, now(), DUE_PER_STEP).await?;
+        let batch = ch.connector.push_batch_max().max(1);
         let (mut sent, mut failed) = (0, 0);
-        for chunk in due.chunks(ch.connector.push_batch_max().max(1)) {
+        while sent + failed < DUE_PER_STEP && self.leases.holds(ch.view.id) {
+            let chunk = self.store.claim_pushes(ch.view.id, self.leases.holder(), now(), batch).await?;
+            if chunk.is_empty() {
+                break;
+            }
             let entries: Vec<PushEntry> = chunk
                 .iter()
                 .map(|d| PushEntry {
@@ -83,7 +101,11 @@ impl PushWorker {
                     version: d.version,
                 })
                 .collect();
-            let results = ch.connector.push(&entries).await;
+            let results =
+                tokio::time::timeout(PUSH_BATCH_MAX_TIME, ch.connector.push(&entries)).await.unwrap_or_else(|_| {
+                    let e = || ChannelError::transient(format!("no answer within {PUSH_BATCH_MAX_TIME:?}"));
+                    entries.iter().map(|_| Err(e())).collect()
+                });
             let at = now();
             let mut answers = Vec::with_capacity(chunk.len());
             for (d, r) in chunk.iter().zip(results) {
@@ -121,7 +143,8 @@ impl PushWorker {
         Ok((sent, failed))
     }
 
-    /// Runs until `shutdown`: one loop takes the outbox, one loop per channel pushes.
+    /// Runs until `shutdown`: one loop takes the outbox, one loop per
+    /// channel whose lease this process holds pushes.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let taker = self.clone();
         let mut stop = shutdown.clone();
@@ -153,6 +176,7 @@ impl PushWorker {
         let channels = self.channels.clone();
         super::supervise(
             &channels,
+            &self.leases,
             shutdown,
             |_| true,
             |id, stop| {
