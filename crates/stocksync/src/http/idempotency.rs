@@ -25,6 +25,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use stocksync_store::RequestKey;
+use stocksync_store::views::StoredResponse;
 
 use super::AppState;
 use super::auth::Caller;
@@ -114,11 +116,15 @@ pub async fn check(state: &AppState, scope: String, key: String, fingerprint: &s
                 "this Idempotency-Key was used with a different request; use a new key for a new request",
             ));
         }
-        let mut res = Response::new(Body::from(seen.body));
-        *res.status_mut() = StatusCode::from_u16(seen.status).unwrap_or(StatusCode::OK);
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-        return Ok(Outcome::Replay(res));
+        // A placeholder means the change was committed but its answer never
+        // stored: the handler runs again, and the store makes it only once.
+        if seen.status != StoredResponse::APPLIED {
+            let mut res = Response::new(Body::from(seen.body));
+            *res.status_mut() = StatusCode::from_u16(seen.status).unwrap_or(StatusCode::OK);
+            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return Ok(Outcome::Replay(res));
+        }
     }
     let slot = (scope.clone(), key.clone());
     let fresh = state.in_flight.0.lock().unwrap_or_else(PoisonError::into_inner).insert(slot.clone());
@@ -192,6 +198,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Err(e) => e.into_response(),
         Ok(Outcome::Replay(res)) => res,
         Ok(Outcome::Run(claim)) => {
+            parts.extensions.insert(RequestKey {
+                scope: claim.scope.clone(),
+                key: claim.key.clone(),
+                fingerprint: fp.clone(),
+            });
             let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
             record(&state, claim, fp, res).await
         }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use stocksync_core::auth::Role;
 use stocksync_core::books::Level;
 use stocksync_core::workflow::StockTarget;
+use stocksync_store::RequestKey;
 use stocksync_store::views::{InventoryView, LevelFilter, LevelView};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -218,10 +219,17 @@ async fn adjust(
     State(st): State<AppState>,
     caller: Caller,
     Path((sku, fc)): Path<(String, String)>,
+    request: Option<axum::Extension<RequestKey>>,
     Json(body): Json<Adjustment>,
 ) -> ApiResult<axum::Json<StockLevel>> {
     caller.require(Role::Operator)?;
     let Some(delta) = body.delta else { return Err(ApiError::invalid_field("delta", "is required")) };
-    let level = st.store.adjust_stock(&sku, &fc, delta, body.reason.as_deref(), &caller.actor()).await?;
+    let (reason, actor) = (body.reason.as_deref(), caller.actor());
+    // A delta is not idempotent by itself: under an Idempotency-Key the
+    // store applies it once, even if this is a retry of a lost answer.
+    let level = match request {
+        Some(axum::Extension(key)) => st.store.adjust_stock_once(key, &sku, &fc, delta, reason, &actor).await?,
+        None => st.store.adjust_stock(&sku, &fc, delta, reason, &actor).await?,
+    };
     Ok(axum::Json(StockLevel::of(sku, fc, level)))
 }

@@ -42,6 +42,42 @@ async fn the_same_key_and_body_replays_the_first_answer_once() {
     api.assert_consistent().await;
 }
 
+/// A process commits an adjustment and dies before it answers (or
+/// before it stores the answer); the client sends the same request again,
+/// to this process or another. The delta is not applied twice.
+#[tokio::test]
+async fn an_adjustment_whose_answer_was_lost_is_applied_once() {
+    use sha2::{Digest, Sha256};
+    use stocksync::http::idempotency::{fingerprint, scope_of};
+
+    let (api, _) = shop().await;
+    let path = "/api/v1/inventory/MUG-1/EAST/adjustments";
+    let body = json!({"delta": -2, "reason": "sold at the counter"});
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("authorization", format!("Bearer {}", api.operator).parse().unwrap());
+    let request = stocksync_store::RequestKey {
+        scope: scope_of(&headers),
+        key: "adj-lost".into(),
+        fingerprint: fingerprint(&axum::http::Method::POST, path, &Sha256::digest(body.to_string())),
+    };
+    // What the first process committed before it died.
+    api.store.adjust_stock_once(request.clone(), "MUG-1", "EAST", -2, None, "operator").await.unwrap();
+    assert_eq!(api.level("MUG-1", "EAST").await, (8, 0, 8));
+
+    let retry = post(&api, path, &api.operator, "adj-lost", &body).await;
+    assert_eq!(retry.status, StatusCode::OK, "{}", retry.text);
+    assert_eq!(retry.json["on_hand"], json!(8), "answers with the level as it is: {}", retry.text);
+    assert_eq!(api.level("MUG-1", "EAST").await, (8, 0, 8), "not applied again");
+    let replay = post(&api, path, &api.operator, "adj-lost", &body).await;
+    assert_eq!((replay.status, &replay.text), (retry.status, &retry.text), "the answer is stored now");
+    let changed = post(&api, path, &api.operator, "adj-lost", &json!({"delta": -3})).await;
+    assert_eq!(changed.status, StatusCode::CONFLICT, "the placeholder names its request");
+    // The store alone: a second claim of the same request changes nothing.
+    api.store.adjust_stock_once(request, "MUG-1", "EAST", -2, None, "operator").await.unwrap();
+    assert_eq!(api.level("MUG-1", "EAST").await, (8, 0, 8));
+    api.assert_consistent().await;
+}
+
 #[tokio::test]
 async fn order_submissions_and_errors_replay_too() {
     let (api, ch) = shop().await;
