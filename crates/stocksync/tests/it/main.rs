@@ -17,5 +17,6 @@ mod csv_cli;
 mod csv_export;
 mod csv_support;
 mod csv_upload;
+mod markets;
 mod sync;
 mod ui;
