@@ -7,6 +7,7 @@
 mod api;
 mod bench;
 mod channels;
+mod channels_faults;
 mod channels_more;
 mod check;
 mod cli;

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use stocksync::workers::channels::{Channels, Live};
 use stocksync::workers::import::ImportWorker;
@@ -21,7 +21,7 @@ use stocksync_channels::sim::control::OrderChange;
 use stocksync_channels::sim::etsy::{self, EtsySim};
 use stocksync_channels::sim::walmart::{self, WalmartSim};
 use stocksync_channels::sim::woocommerce::{self, WooSim};
-use stocksync_channels::sim::{self, Faults, api::ApiSim};
+use stocksync_channels::sim::{self, FaultInjector, Faults, api::ApiSim};
 use stocksync_core::catalog::{FcSpec, ItemDraft};
 use stocksync_core::channel::{ChannelKind, ChannelSettings};
 use stocksync_core::workflow::StockTarget;
@@ -46,10 +46,18 @@ pub struct Market {
     pub kind: ChannelKind,
     credentials: String,
     router: axum::Router,
+    pub faults: FaultInjector,
     /// How far the world's clock moves before each poll of this market.
     settle_ms: i64,
+    /// Orders per page the connector asks for.
+    pub page: usize,
+    /// Orders the fault tests place at once: a page and one more, so that
+    /// pages can be served twice; Amazon's connector reads each order's
+    /// items in a call of its own (20 calls/s at most), so it gets fewer.
+    pub burst: usize,
     place: Box<dyn Fn(OrderChange) -> String + Send + Sync>,
     shown: Box<dyn Fn() -> i64 + Send + Sync>,
+    duplicated: Box<dyn Fn() -> u64 + Send + Sync>,
 }
 
 /// Builds a market whose orders are stamped by `clock`.
@@ -64,6 +72,11 @@ impl Market {
     /// The quantity the marketplace shows for `A` (-1: no listing).
     pub fn shown(&self) -> i64 {
         (self.shown)()
+    }
+
+    /// Order pages the simulator served twice so far.
+    pub fn pages_duplicated(&self) -> u64 {
+        (self.duplicated)()
     }
 }
 
@@ -85,14 +98,18 @@ pub fn amazon(clock: &Clock) -> Market {
         .with_clock(clock.clone())
         .with_order_clock(clock.clone());
     sim.add_item(amazon::ItemSeed { sku: "A".into(), quantity: 0, product_type: None });
-    let (s1, s2) = (sim.clone(), sim.clone());
+    let (s1, s2, s3) = (sim.clone(), sim.clone(), sim.clone());
     Market {
         kind: ChannelKind::Amazon,
         credentials: credentials.to_string(),
         router: sim.router(),
+        faults: sim.faults.clone(),
         settle_ms: AMAZON_SETTLE_MS,
+        page: 100,
+        burst: 5,
         place: Box::new(move |c| s1.apply(c).unwrap().id),
         shown: Box::new(move || s2.view().listings.get("A").map_or(-1, |l| l.quantity)),
+        duplicated: Box::new(move || s3.view().stats.pages_duplicated),
     }
 }
 
@@ -100,44 +117,56 @@ pub fn etsy(clock: &Clock) -> Market {
     let sim =
         EtsySim::new("etsy-key", "etsy-secret", "1.etsy-token", 42, Faults::default()).with_order_clock(clock.clone());
     sim.add_item(etsy::ItemSeed { sku: "A".into(), quantity: 0, listing: None });
-    let (s1, s2) = (sim.clone(), sim.clone());
+    let (s1, s2, s3) = (sim.clone(), sim.clone(), sim.clone());
     Market {
         kind: ChannelKind::Etsy,
         credentials:
             r#"{"keystring":"etsy-key","shared_secret":"etsy-secret","access_token":"1.etsy-token","shop_id":"42"}"#
                 .into(),
         router: sim.router(),
+        faults: sim.faults.clone(),
         settle_ms: 0,
+        page: 100,
+        burst: 101,
         place: Box::new(move |c| s1.apply(c).unwrap().id),
         shown: Box::new(move || s2.view().listings.get("A").map_or(-1, |l| l.quantity)),
+        duplicated: Box::new(move || s3.view().stats.pages_duplicated),
     }
 }
 
 pub fn woocommerce(clock: &Clock) -> Market {
     let sim = WooSim::new("ck_demo", "cs_demo", Faults::default()).with_order_clock(clock.clone());
     sim.add_item(woocommerce::ItemSeed { sku: "A".into(), quantity: 0, parent: None });
-    let (s1, s2) = (sim.clone(), sim.clone());
+    let (s1, s2, s3) = (sim.clone(), sim.clone(), sim.clone());
     Market {
         kind: ChannelKind::Woocommerce,
         credentials: r#"{"consumer_key":"ck_demo","consumer_secret":"cs_demo","webhook_secret":"wc-hook"}"#.into(),
         router: sim.router(),
+        faults: sim.faults.clone(),
         settle_ms: 0,
+        page: 100,
+        burst: 101,
         place: Box::new(move |c| s1.apply(c).unwrap().id),
         shown: Box::new(move || s2.view().listings.get("A").map_or(-1, |l| l.quantity.unwrap_or(-1))),
+        duplicated: Box::new(move || s3.view().stats.pages_duplicated),
     }
 }
 
 pub fn walmart(clock: &Clock) -> Market {
     let sim = WalmartSim::new("wm-client", "wm-secret", Faults::default()).with_order_clock(clock.clone());
     sim.add_item(walmart::ItemSeed { sku: "A".into(), quantity: 0 });
-    let (s1, s2) = (sim.clone(), sim.clone());
+    let (s1, s2, s3) = (sim.clone(), sim.clone(), sim.clone());
     Market {
         kind: ChannelKind::Walmart,
         credentials: r#"{"client_id":"wm-client","client_secret":"wm-secret"}"#.into(),
         router: sim.router(),
+        faults: sim.faults.clone(),
         settle_ms: 0,
+        page: 200,
+        burst: 201,
         place: Box::new(move |c| s1.apply(c).unwrap().id),
         shown: Box::new(move || s2.view().listings.get("A").map_or(-1, |l| l.quantity)),
+        duplicated: Box::new(move || s3.view().stats.pages_duplicated),
     }
 }
 
@@ -252,5 +281,23 @@ impl World {
         let mut q: Vec<i64> = self.markets.iter().map(Market::shown).collect();
         q.push(self.api.state().listings.get("A").map_or(-1, |l| l.quantity));
         q
+    }
+
+    /// Push steps until every channel shows `want` for `A` and stocksync
+    /// counts every listing in sync at that value; panics after `within`.
+    pub async fn converge(&self, want: i64, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            self.push.run_once().await.unwrap();
+            let inv = self.store.inventory("A").await.unwrap().unwrap();
+            let synced = inv.listings.iter().all(|l| l.quantity == want && l.state == "in_sync");
+            let shown = self.quantities();
+            if synced && shown.iter().all(|q| *q == want) {
+                assert_eq!(inv.totals.available, want);
+                return;
+            }
+            assert!(Instant::now() < deadline, "did not converge on {want}: shown {shown:?}, {:?}", inv.listings);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
