@@ -20,7 +20,7 @@ use stocksync_channels::sim::amazon::{self, Account, AmazonSim};
 use stocksync_channels::sim::control::OrderChange;
 use stocksync_channels::sim::etsy::{self, EtsySim};
 use stocksync_channels::sim::walmart::{self, WalmartSim};
-use stocksync_channels::sim::woocommerce::{self, WooSim};
+use stocksync_channels::sim::woocommerce::{self, WebhookTarget, WooSim};
 use stocksync_channels::sim::{self, FaultInjector, Faults, api::ApiSim};
 use stocksync_core::catalog::{FcSpec, ItemDraft};
 use stocksync_core::channel::{ChannelKind, ChannelSettings};
@@ -58,6 +58,7 @@ pub struct Market {
     place: Box<dyn Fn(OrderChange) -> String + Send + Sync>,
     shown: Box<dyn Fn() -> i64 + Send + Sync>,
     duplicated: Box<dyn Fn() -> u64 + Send + Sync>,
+    webhooks: Option<Box<dyn Fn(String) + Send + Sync>>,
 }
 
 /// Builds a market whose orders are stamped by `clock`.
@@ -77,6 +78,11 @@ impl Market {
     /// Order pages the simulator served twice so far.
     pub fn pages_duplicated(&self) -> u64 {
         (self.duplicated)()
+    }
+
+    /// Sends signed order webhooks to `url` (WooCommerce only).
+    pub fn send_webhooks_to(&self, url: String) {
+        (self.webhooks.as_ref().expect("this marketplace sends no webhooks"))(url);
     }
 }
 
@@ -110,6 +116,7 @@ pub fn amazon(clock: &Clock) -> Market {
         place: Box::new(move |c| s1.apply(c).unwrap().id),
         shown: Box::new(move || s2.view().listings.get("A").map_or(-1, |l| l.quantity)),
         duplicated: Box::new(move || s3.view().stats.pages_duplicated),
+        webhooks: None,
     }
 }
 
@@ -131,13 +138,14 @@ pub fn etsy(clock: &Clock) -> Market {
         place: Box::new(move |c| s1.apply(c).unwrap().id),
         shown: Box::new(move || s2.view().listings.get("A").map_or(-1, |l| l.quantity)),
         duplicated: Box::new(move || s3.view().stats.pages_duplicated),
+        webhooks: None,
     }
 }
 
 pub fn woocommerce(clock: &Clock) -> Market {
     let sim = WooSim::new("ck_demo", "cs_demo", Faults::default()).with_order_clock(clock.clone());
     sim.add_item(woocommerce::ItemSeed { sku: "A".into(), quantity: 0, parent: None });
-    let (s1, s2, s3) = (sim.clone(), sim.clone(), sim.clone());
+    let (s1, s2, s3, s4) = (sim.clone(), sim.clone(), sim.clone(), sim.clone());
     Market {
         kind: ChannelKind::Woocommerce,
         credentials: r#"{"consumer_key":"ck_demo","consumer_secret":"cs_demo","webhook_secret":"wc-hook"}"#.into(),
@@ -149,6 +157,7 @@ pub fn woocommerce(clock: &Clock) -> Market {
         place: Box::new(move |c| s1.apply(c).unwrap().id),
         shown: Box::new(move || s2.view().listings.get("A").map_or(-1, |l| l.quantity.unwrap_or(-1))),
         duplicated: Box::new(move || s3.view().stats.pages_duplicated),
+        webhooks: Some(Box::new(move |url| s4.set_webhook(Some(WebhookTarget { url, secret: "wc-hook".into() })))),
     }
 }
 
@@ -167,6 +176,7 @@ pub fn walmart(clock: &Clock) -> Market {
         place: Box::new(move |c| s1.apply(c).unwrap().id),
         shown: Box::new(move || s2.view().listings.get("A").map_or(-1, |l| l.quantity)),
         duplicated: Box::new(move || s3.view().stats.pages_duplicated),
+        webhooks: None,
     }
 }
 
