@@ -166,10 +166,18 @@ impl AmazonSim {
     }
 
     /// Sets the clock behind "now" (the two-minute rule, token expiry). Order
-    /// times still come from the system clock: a clock ahead of it makes
-    /// fresh orders old enough to be asked for at once.
+    /// times still come from the system clock (unless `with_order_clock`):
+    /// a clock ahead of it makes fresh orders old enough to be asked for at once.
     pub fn with_clock(self, clock: Clock) -> Self {
         self.lock().clock = clock;
+        self
+    }
+
+    /// Stamps order changes from `clock` (the system clock unless set), so a
+    /// test moving one clock for stocksync and the simulators sees orders
+    /// age as they would.
+    pub fn with_order_clock(self, clock: Clock) -> Self {
+        self.lock().book.set_clock(clock);
         self
     }
 

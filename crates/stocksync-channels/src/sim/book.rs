@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::control::{ControlError, ModClock, OrderChange};
+use crate::clock::Clock;
 
 #[derive(Debug, Default)]
 pub struct Book {
@@ -52,6 +53,11 @@ pub struct Applied {
 }
 
 impl Book {
+    /// Stamps changes from here on with `clock` instead of the system's.
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock.set_clock(clock);
+    }
+
     /// Creates or changes an order (see `OrderChange`); orders are numbered
     /// from 1, lines from 1 across the book.
     pub fn apply(&mut self, change: OrderChange) -> Result<Applied, ControlError> {

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
+
 /// `POST /_sim/orders`: with no `id` a new order with `lines`; with an `id`,
 /// a change to that order: each listed SKU's line is set to the new
 /// quantity (a new SKU adds a line), then `cancel` or `ship` if asked.
@@ -61,16 +63,23 @@ pub struct OrderAck {
     pub updated_at_ms: i64,
 }
 
-/// A last-modified clock: the system time, but always at least 1 ms after
-/// the previous reading, so every change is a distinct, newer version.
-#[derive(Debug, Clone, Copy, Default)]
+/// A last-modified clock: the system time (or a test's clock), but always
+/// at least 1 ms after the previous reading, so every change is a distinct,
+/// newer version.
+#[derive(Debug, Clone, Default)]
 pub struct ModClock {
     last_ms: i64,
+    clock: Clock,
 }
 
 impl ModClock {
+    /// Reads `clock` from now on; what was stamped stays older.
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
     pub fn tick(&mut self) -> i64 {
-        self.last_ms = crate::clock::system_now().millis().max(self.last_ms + 1);
+        self.last_ms = self.clock.now().millis().max(self.last_ms + 1);
         self.last_ms
     }
 }

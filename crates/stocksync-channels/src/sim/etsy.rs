@@ -29,7 +29,7 @@ use serde_json::json;
 use super::book::Book;
 use super::control::{ControlError, OrderAck, OrderChange};
 use super::faults::{self, Drawn, FaultInjector, Faults};
-use crate::clock::system_now;
+use crate::clock::{Clock, system_now};
 
 /// Inventory PUT bodies kept for the contract tests; older ones are dropped.
 const REQUEST_LOG_MAX: usize = 100;
@@ -155,6 +155,14 @@ impl EtsySim {
     /// Sets the day's budget: `limit` requests per `window_ms`.
     pub fn with_daily_limit(self, limit: u32, window_ms: i64) -> Self {
         self.lock().day = DayWindow { limit, left: limit, window_ms, resets_at: system_now().millis() + window_ms };
+        self
+    }
+
+    /// Stamps order changes from `clock` (the system clock unless set), so a
+    /// test moving one clock for stocksync and the simulators sees orders
+    /// age as they would.
+    pub fn with_order_clock(self, clock: Clock) -> Self {
+        self.lock().book.set_clock(clock);
         self
     }
 

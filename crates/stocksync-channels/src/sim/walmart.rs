@@ -29,7 +29,7 @@ use serde_json::json;
 use super::book::Book;
 use super::control::{ControlError, OrderAck, OrderChange};
 use super::faults::{self, Drawn, FaultInjector, Faults};
-use crate::clock::system_now;
+use crate::clock::{Clock, system_now};
 
 /// Inventory bodies kept for the contract tests; older ones are dropped.
 const REQUEST_LOG_MAX: usize = 100;
@@ -156,6 +156,14 @@ impl WalmartSim {
 
     pub fn with_token_ttl(self, seconds: u64) -> Self {
         self.lock().token_ttl_s = seconds;
+        self
+    }
+
+    /// Stamps order changes from `clock` (the system clock unless set), so a
+    /// test moving one clock for stocksync and the simulators sees orders
+    /// age as they would.
+    pub fn with_order_clock(self, clock: Clock) -> Self {
+        self.lock().book.set_clock(clock);
         self
     }
 

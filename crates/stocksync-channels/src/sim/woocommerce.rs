@@ -28,6 +28,7 @@ use serde_json::json;
 use super::book::Book;
 use super::control::{ControlError, OrderAck, OrderChange};
 use super::faults::{self, Drawn, FaultInjector, Faults};
+use crate::clock::Clock;
 
 /// Batch bodies kept for the contract tests; older ones are dropped.
 const REQUEST_LOG_MAX: usize = 100;
@@ -126,6 +127,14 @@ impl WooSim {
             client: reqwest::Client::builder().build().ok(),
             faults: FaultInjector::new(faults),
         }
+    }
+
+    /// Stamps order changes from `clock` (the system clock unless set), so a
+    /// test moving one clock for stocksync and the simulators sees orders
+    /// age as they would.
+    pub fn with_order_clock(self, clock: Clock) -> Self {
+        self.lock().book.set_clock(clock);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, WooState> {

@@ -20,7 +20,19 @@ pub struct Live {
 pub struct Channels {
     store: Store,
     policy: RetryPolicy,
+    setup: Setup,
     built: Arc<Mutex<Built>>,
+}
+
+/// What every connector goes through once built (nothing unless a test
+/// sets it: a clock of its own, usage plans it can afford).
+#[derive(Clone)]
+struct Setup(Arc<dyn Fn(Connector) -> Connector + Send + Sync>);
+
+impl std::fmt::Debug for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Setup")
+    }
 }
 
 /// Connectors by channel id with the fingerprint of the settings they were
@@ -33,7 +45,16 @@ struct Built {
 
 impl Channels {
     pub fn new(store: Store, policy: RetryPolicy) -> Self {
-        Self { store, policy, built: Arc::default() }
+        Self { store, policy, setup: Setup(Arc::new(|c| c)), built: Arc::default() }
+    }
+
+    /// The same channels passing each connector they build through `setup`
+    /// (e.g. giving Amazon's the test's clock). Connectors already built
+    /// are built again.
+    pub fn with_setup(mut self, setup: impl Fn(Connector) -> Connector + Send + Sync + 'static) -> Self {
+        self.setup = Setup(Arc::new(setup));
+        self.built = Arc::default();
+        self
     }
 
     /// Every channel whose connector could be built. A channel whose kind has
@@ -59,7 +80,7 @@ impl Channels {
                 base_url: view.base_url.clone().unwrap_or_default(),
                 credentials: serde_json::from_str(&credentials).unwrap_or_default(),
             };
-            match Connector::with_policy(cfg, self.policy) {
+            match Connector::with_policy(cfg, self.policy).map(|c| (self.setup.0)(c)) {
                 Ok(c) => {
                     built.skipped.remove(&view.id);
                     built.connectors.insert(view.id, (fingerprint, c.clone()));

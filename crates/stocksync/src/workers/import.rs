@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use stocksync_channels::RemoteOrder;
+use stocksync_channels::clock::Clock;
 use stocksync_core::order::{IncomingOrder, SourceStatus};
 use stocksync_core::{ChannelId, Timestamp};
 use stocksync_store::{ImportReport, Store};
@@ -14,7 +15,7 @@ use tokio::sync::watch;
 
 use super::channels::{Channels, Live};
 use super::leases::Leases;
-use super::{now, stopped};
+use super::stopped;
 
 /// How far back a poll reaches before the cursor, most of the time: covers
 /// clock skew between us and the channel and an order that becomes visible
@@ -38,6 +39,8 @@ pub const LISTINGS_REFRESH: Duration = Duration::from_secs(600);
 pub struct ImportWorker {
     store: Store,
     channels: Channels,
+    /// "Now" for a poll's window (the system clock unless a test sets one).
+    clock: Clock,
     /// When each channel's poll last used the deep overlap.
     deep: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, tokio::time::Instant>>>,
 }
@@ -62,7 +65,15 @@ pub fn incoming(channel: i64, o: &RemoteOrder) -> Result<IncomingOrder, stocksyn
 
 impl ImportWorker {
     pub fn new(store: Store, channels: Channels) -> Self {
-        Self { store, channels, deep: Default::default() }
+        Self { store, channels, clock: Clock::system(), deep: Default::default() }
+    }
+
+    /// The same worker reading `clock` for the end of each poll's window. A
+    /// test moves it (with the simulators' and connectors' clocks) past
+    /// Amazon's two-minute rule instead of waiting.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Imports already-fetched orders (a webhook's), leaving the cursor alone.
@@ -81,7 +92,7 @@ impl ImportWorker {
             // Off means off: nothing is read, nothing deducted (PRODUCT.md §5).
             return Ok(ImportReport::default());
         }
-        let until = ch.connector.window_end(now());
+        let until = ch.connector.window_end(self.clock.now());
         let cursor = self.store.import_cursor(id).await?.and_then(|c| c.parse::<i64>().ok());
         let overlap = {
             let mut deep = self.deep.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -7,6 +7,7 @@
 mod api;
 mod bench;
 mod channels;
+mod channels_faults;
 mod channels_more;
 mod check;
 mod cli;
@@ -17,6 +18,7 @@ mod csv_cli;
 mod csv_export;
 mod csv_support;
 mod csv_upload;
+mod markets;
 mod multiprocess;
 mod sync;
 mod ui;
