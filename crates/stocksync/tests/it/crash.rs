@@ -1,7 +1,8 @@
 //! Crash safety on SQLite (issue 6): `kill -9` while orders are being
-//! acknowledged, and during a CSV import. After a restart every acknowledged
-//! order is there, nothing is half-applied, and `check` is clean. The time
-//! to serve again is printed (not asserted: this machine is shared).
+//! acknowledged, during `bench ingest`, and during a CSV import. After a
+//! restart every acknowledged order is there, nothing is half-applied, and
+//! `check` is clean. The time to serve again is printed (not asserted: this
+//! machine is shared).
 
 use std::collections::BTreeSet;
 use std::process::{Child, Stdio};
@@ -124,6 +125,52 @@ async fn kill_9_while_orders_are_acknowledged_loses_none() {
     server.kill().unwrap();
     server.wait().unwrap();
     sb.run(&["check", "--database-url", &url]).expect_code(0);
+}
+
+/// `kill -9` of `bench ingest` while its clients submit orders: the
+/// database is consistent (`check`) and `serve` answers on it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_bench_ingest_leaves_a_consistent_database() {
+    let sb = Sandbox::new();
+    let url = sb.url("ingest.db");
+    let mut bench = sb
+        .cmd()
+        .args(["bench", "ingest", "--orders", "1000000", "--skus", "2000", "--database-url", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bench ingest");
+    // Kill it once orders are committing.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let orders = |path: &std::path::Path| -> i64 {
+        let conn = crate::common::raw(path);
+        conn.query_row("SELECT COUNT(*) FROM orders", [], |r| r.get(0)).unwrap_or(0)
+    };
+    while !sb.path("ingest.db").exists() || orders(&sb.path("ingest.db")) < 1000 {
+        assert!(Instant::now() < deadline, "bench ingest committed no orders");
+        assert!(bench.try_wait().unwrap().is_none(), "bench ingest ended before it was killed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bench.kill().expect("SIGKILL bench ingest");
+    bench.wait().unwrap();
+    let before = orders(&sb.path("ingest.db"));
+
+    sb.run(&["check", "--database-url", &url]).expect_code(0);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut server = serve(&sb, &url, port);
+    let up = healthy(&client, &base).await;
+    println!(
+        "crash test: bench ingest killed after {before} orders; serving again {} ms after the restart",
+        up.as_millis()
+    );
+    let r = client.get(format!("{base}/api/v1/orders?limit=1")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(orders(&sb.path("ingest.db")), before, "every committed order is still there");
 }
 
 #[test]
