@@ -8,7 +8,7 @@ use serde_json::Value;
 use stocksync_core::catalog::ItemDraft;
 use stocksync_store::Store;
 
-use crate::common::{Run, Sandbox, raw, seed_one_level};
+use crate::common::{Run, Sandbox, TestDb, seed_one_level};
 
 /// The keys of the JSON report, exactly.
 const REPORT_KEYS: [&str; 11] = [
@@ -183,31 +183,30 @@ fn bench_on_a_named_new_database_leaves_it_checkable() {
 #[test]
 fn bench_refuses_a_database_that_is_not_empty() {
     let sb = Sandbox::new();
-    let url = sb.url("busy.db");
-    seed_one_level(&url, 3);
+    let db = TestDb::new(&sb, "busy.db");
+    let url = &db.url;
+    seed_one_level(url, 3);
 
-    let run = sb.run(&["bench", "ingest", "--orders", "10", "--skus", "10", "--database-url", &url]);
+    let run = sb.run(&["bench", "ingest", "--orders", "10", "--skus", "10", "--database-url", url]);
     run.expect_failure();
     assert!(run.stderr.contains("not empty"), "{run}");
-    assert!(run.stderr.contains(&url), "the error should name the database\n{run}");
+    assert!(run.stderr.contains(url), "the error should name the database\n{run}");
     assert!(run.stdout.trim().is_empty(), "no report for a refused bench\n{run}");
 
     // And the seeded data is untouched.
-    let check = sb.run(&["check", "--database-url", &url]);
+    let check = sb.run(&["check", "--database-url", url]);
     check.expect_code(0);
-    let fcs: i64 = raw(&sb.path("busy.db"))
-        .query_row("SELECT COUNT(*) FROM fulfillment_centers", [], |r| r.get(0))
-        .expect("count FCs");
-    assert_eq!(fcs, 1);
+    assert_eq!(db.count("SELECT COUNT(*) FROM fulfillment_centers"), 1);
 }
 
 #[test]
 fn bench_refuses_a_database_holding_only_an_item() {
     let sb = Sandbox::new();
-    let url = sb.url("item-only.db");
+    let db = TestDb::new(&sb, "item-only.db");
+    let url = &db.url;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async {
-        let store = Store::open(&url).expect("open store");
+        let store = Store::open(url).expect("open store");
         store
             .create_item(ItemDraft { sku: "SKU-1".into(), kind: "stock".into(), ..Default::default() }, "test")
             .await
@@ -216,14 +215,11 @@ fn bench_refuses_a_database_holding_only_an_item() {
         assert!(!store.is_empty().await.expect("is_empty"), "a database with an item is not empty");
     });
 
-    let run = sb.run(&["bench", "flash-sale", "--orders", "10", "--stock", "5", "--database-url", &url]);
+    let run = sb.run(&["bench", "flash-sale", "--orders", "10", "--stock", "5", "--database-url", url]);
     run.expect_failure();
     assert!(run.stderr.contains("not empty"), "{run}");
     assert!(run.stdout.trim().is_empty(), "no report for a refused bench\n{run}");
-    let fcs: i64 = raw(&sb.path("item-only.db"))
-        .query_row("SELECT COUNT(*) FROM fulfillment_centers", [], |r| r.get(0))
-        .expect("count FCs");
-    assert_eq!(fcs, 0, "the refused bench must not seed anything");
+    assert_eq!(db.count("SELECT COUNT(*) FROM fulfillment_centers"), 0, "the refused bench must not seed anything");
 }
 
 #[test]

@@ -23,7 +23,7 @@ use stocksync_core::channel::{ChannelKind, ChannelSettings};
 use stocksync_core::workflow::StockTarget;
 use stocksync_store::{NewChannel, NewListing, Store};
 
-use crate::common::{Sandbox, sqlite_url};
+use crate::common::{Sandbox, TestDb};
 
 /// One marketplace simulator, seen through what the test needs.
 struct Market {
@@ -76,7 +76,6 @@ fn walmart_market() -> Market {
 }
 
 struct World {
-    _sb: Sandbox,
     store: Store,
     market: Market,
     api: ApiSim,
@@ -85,11 +84,15 @@ struct World {
     channels: Channels,
     push: PushWorker,
     import: ImportWorker,
+    /// After the store, the workers and the simulators, which use it.
+    _db: TestDb,
+    _sb: Sandbox,
 }
 
 async fn world(market: Market) -> World {
     let sb = Sandbox::new();
-    let store = Store::open(&sqlite_url(&sb.path("db"))).unwrap();
+    let db = TestDb::new(&sb, "db");
+    let store = Store::open(&db.url).unwrap();
     store.create_fc(FcSpec::new("EAST", "East", 1, true).unwrap()).await.unwrap();
     store.create_item(ItemDraft { sku: "A".into(), kind: "stock".into(), ..Default::default() }, "t").await.unwrap();
     store.set_stock("A", "EAST", StockTarget::OnHand(10), None, "t").await.unwrap();
@@ -124,7 +127,7 @@ async fn world(market: Market) -> World {
     let channels = Channels::new(store.clone(), policy);
     let push = PushWorker::new(store.clone(), channels.clone(), Arc::default());
     let import = ImportWorker::new(store.clone(), channels.clone());
-    let w = World { _sb: sb, store, market, api, _sims: sims, channel, channels, push, import };
+    let w = World { store, market, api, _sims: sims, channel, channels, push, import, _db: db, _sb: sb };
     let r = w.import.sync_listings(&w.live().await).await.unwrap();
     assert_eq!((r.created, r.unmapped), (1, 0), "the marketplace's listing links by SKU");
     w
