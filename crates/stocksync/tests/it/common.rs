@@ -169,6 +169,18 @@ impl TestDb {
         }
     }
 
+    /// Whether stocksync's schema is there: on SQLite, whether the file
+    /// exists (stocksync never leaves one unmigrated).
+    pub fn has_schema(&self) -> bool {
+        match &self.place {
+            Place::Sqlite(path) => path.exists(),
+            Place::Postgres(db) => db
+                .client(|c| c.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]))
+                .expect("look for the schema")
+                .get(0),
+        }
+    }
+
     /// Runs statements on a raw connection, bypassing the store, as
     /// corruption or a hand edit would.
     pub fn tamper(&self, sql: &str) {
