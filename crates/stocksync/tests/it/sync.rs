@@ -163,7 +163,9 @@ async fn marks_survive_a_restart() {
 #[test]
 fn the_demo_runs_converges_and_checks_clean() {
     let sb = Sandbox::new();
-    let run = sb.run(&["demo", "--duration-s", "3", "--orders-per-s", "30", "--listen", "127.0.0.1:0"]);
+    let db = TestDb::new(&sb, "demo.db");
+    let args = ["demo", "--duration-s", "3", "--orders-per-s", "30", "--listen", "127.0.0.1:0", "--database-url"];
+    let run = sb.run(&[&args[..], &[db.url.as_str()]].concat());
     run.expect_code(0);
     assert!(run.stdout.contains("every listing converged: true"), "{run}");
     assert!(run.stdout.contains("check: clean"), "{run}");
