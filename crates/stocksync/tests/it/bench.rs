@@ -8,7 +8,7 @@ use serde_json::Value;
 use stocksync_core::catalog::ItemDraft;
 use stocksync_store::Store;
 
-use crate::common::{Run, Sandbox, TestDb, seed_one_level};
+use crate::common::{Backend, Run, Sandbox, TestDb, seed_one_level};
 
 /// The keys of the JSON report, exactly.
 const REPORT_KEYS: [&str; 11] = [
@@ -33,6 +33,19 @@ fn bench(sb: &Sandbox, args: &[&str]) -> Value {
     let run = sb.run(&full);
     run.expect_code(0);
     report(&run)
+}
+
+/// As `bench`, on the test's own database on the chosen backend (`TestDb`)
+/// rather than the bench's temporary SQLite file.
+fn bench_on_test_db(sb: &Sandbox, args: &[&str]) -> Value {
+    let db = TestDb::new(sb, "bench.db");
+    let v = bench(sb, &[args, &["--database-url", db.url.as_str()]].concat());
+    let backend = match db.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(v["backend"], backend, "{v}");
+    v
 }
 
 fn report(run: &Run) -> Value {
@@ -107,7 +120,7 @@ fn bench_on_postgres_reports_it_and_leaves_a_clean_database() {
 #[test]
 fn bench_ingest_smoke() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["ingest", "--orders", "2000", "--skus", "500"]);
+    let v = bench_on_test_db(&sb, &["ingest", "--orders", "2000", "--skus", "500"]);
     assert_eq!(v["scenario"], "ingest");
     assert_eq!(int(&v, "orders"), 2000);
     assert_eq!(int(&v, "lines"), 2000);
@@ -118,7 +131,7 @@ fn bench_ingest_smoke() {
 #[test]
 fn bench_flash_sale_allocates_exactly_the_stock() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["flash-sale", "--orders", "3000", "--stock", "700"]);
+    let v = bench_on_test_db(&sb, &["flash-sale", "--orders", "3000", "--stock", "700"]);
     assert_eq!(v["scenario"], "flash-sale");
     assert_eq!(int(&v, "orders"), 3000);
     assert_eq!(int(&v, "allocated_units"), 700, "{v}");
@@ -128,7 +141,7 @@ fn bench_flash_sale_allocates_exactly_the_stock() {
 #[test]
 fn bench_allocation_smoke() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["allocation", "--orders", "500", "--skus", "200"]);
+    let v = bench_on_test_db(&sb, &["allocation", "--orders", "500", "--skus", "200"]);
     assert_eq!(v["scenario"], "allocation");
     assert_eq!(int(&v, "orders"), 500);
     let lines = int(&v, "lines");
@@ -138,7 +151,7 @@ fn bench_allocation_smoke() {
 #[test]
 fn bench_e2e_delivers_every_order_to_every_other_marketplace() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["e2e", "--rate", "60", "--seconds", "1"]);
+    let v = bench_on_test_db(&sb, &["e2e", "--rate", "60", "--seconds", "1"]);
     assert_eq!(v["scenario"], "e2e");
     assert_eq!((int(&v, "orders"), int(&v, "allocated_units"), int(&v, "oversold_units")), (60, 60, 0));
     for path in ["webhook", "polling", "api"] {
@@ -150,7 +163,7 @@ fn bench_e2e_delivers_every_order_to_every_other_marketplace() {
 #[test]
 fn bench_http_submits_every_order_over_http() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["http", "--orders", "300", "--skus", "50", "--clients", "4"]);
+    let v = bench_on_test_db(&sb, &["http", "--orders", "300", "--skus", "50", "--clients", "4"]);
     assert_eq!(v["scenario"], "http");
     assert_eq!((int(&v, "orders"), int(&v, "oversold_units")), (300, 0));
     assert_eq!(int(&v, "allocated_units") + int(&v, "backordered_units"), 300);
@@ -263,7 +276,9 @@ fn bench_temporary_directory_is_not_named_by_the_pid_alone() {
 #[test]
 fn bench_ui_times_every_workspace_page() {
     let sb = Sandbox::new();
-    let run = sb.run(&["bench", "ui", "--orders", "300", "--skus", "20", "--requests", "2"]);
+    let db = TestDb::new(&sb, "bench.db");
+    let args = ["bench", "ui", "--orders", "300", "--skus", "20", "--requests", "2", "--database-url", &db.url];
+    let run = sb.run(&args);
     run.expect_code(0);
     let last = run.stdout.lines().last().unwrap_or_else(|| panic!("no stdout\n{run}"));
     let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("last line is not JSON ({e})\n{run}"));

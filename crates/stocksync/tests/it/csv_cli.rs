@@ -104,7 +104,8 @@ fn import_refuses_a_missing_file_or_database() {
 #[test]
 fn bench_upload_smoke() {
     let sb = Sandbox::new();
-    let run = sb.run(&["bench", "upload", "--rows", "3000", "--fcs", "3"]);
+    let db = TestDb::new(&sb, "bench.db");
+    let run = sb.run(&["bench", "upload", "--rows", "3000", "--fcs", "3", "--database-url", &db.url]);
     run.expect_code(0);
     let last = run.stdout.lines().last().unwrap_or_default();
     let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}\n{run}"));
