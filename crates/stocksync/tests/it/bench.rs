@@ -8,7 +8,7 @@ use serde_json::Value;
 use stocksync_core::catalog::ItemDraft;
 use stocksync_store::Store;
 
-use crate::common::{Backend, Run, Sandbox, TestDb, seed_one_level};
+use crate::common::{Run, Sandbox, TestDb, seed_one_level};
 
 /// The keys of the JSON report, exactly.
 const REPORT_KEYS: [&str; 11] = [
@@ -40,11 +40,7 @@ fn bench(sb: &Sandbox, args: &[&str]) -> Value {
 fn bench_on_test_db(sb: &Sandbox, args: &[&str]) -> Value {
     let db = TestDb::new(sb, "bench.db");
     let v = bench(sb, &[args, &["--database-url", db.url.as_str()]].concat());
-    let backend = match db.backend() {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    assert_eq!(v["backend"], backend, "{v}");
+    assert_eq!(v["backend"], db.backend().name(), "{v}");
     v
 }
 

@@ -133,6 +133,14 @@ impl Backend {
             Ok(other) => panic!("STOCKSYNC_TEST_BACKEND={other:?}: expected sqlite or postgres"),
         }
     }
+
+    /// As `Store::backend_name` and the benches' reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
 }
 
 /// A test's own database on the chosen backend: a file in the sandbox, or

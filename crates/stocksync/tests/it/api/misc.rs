@@ -12,11 +12,7 @@ use crate::common::Backend;
 #[tokio::test]
 async fn the_store_runs_on_the_backend_the_tests_chose() {
     let api = Api::new().await;
-    let expected = match Backend::chosen() {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    assert_eq!(api.store.backend_name(), expected);
+    assert_eq!(api.store.backend_name(), Backend::chosen().name());
 }
 
 #[tokio::test]
