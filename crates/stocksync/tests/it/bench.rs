@@ -8,7 +8,7 @@ use serde_json::Value;
 use stocksync_core::catalog::ItemDraft;
 use stocksync_store::Store;
 
-use crate::common::{Run, Sandbox, raw, seed_one_level};
+use crate::common::{Run, Sandbox, TestDb, seed_one_level};
 
 /// The keys of the JSON report, exactly.
 const REPORT_KEYS: [&str; 11] = [
@@ -33,6 +33,15 @@ fn bench(sb: &Sandbox, args: &[&str]) -> Value {
     let run = sb.run(&full);
     run.expect_code(0);
     report(&run)
+}
+
+/// As `bench`, on the test's own database on the chosen backend (`TestDb`)
+/// rather than the bench's temporary SQLite file.
+fn bench_on_test_db(sb: &Sandbox, args: &[&str]) -> Value {
+    let db = TestDb::new(sb, "bench.db");
+    let v = bench(sb, &[args, &["--database-url", db.url.as_str()]].concat());
+    assert_eq!(v["backend"], db.backend().name(), "{v}");
+    v
 }
 
 fn report(run: &Run) -> Value {
@@ -107,7 +116,7 @@ fn bench_on_postgres_reports_it_and_leaves_a_clean_database() {
 #[test]
 fn bench_ingest_smoke() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["ingest", "--orders", "2000", "--skus", "500"]);
+    let v = bench_on_test_db(&sb, &["ingest", "--orders", "2000", "--skus", "500"]);
     assert_eq!(v["scenario"], "ingest");
     assert_eq!(int(&v, "orders"), 2000);
     assert_eq!(int(&v, "lines"), 2000);
@@ -118,7 +127,7 @@ fn bench_ingest_smoke() {
 #[test]
 fn bench_flash_sale_allocates_exactly_the_stock() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["flash-sale", "--orders", "3000", "--stock", "700"]);
+    let v = bench_on_test_db(&sb, &["flash-sale", "--orders", "3000", "--stock", "700"]);
     assert_eq!(v["scenario"], "flash-sale");
     assert_eq!(int(&v, "orders"), 3000);
     assert_eq!(int(&v, "allocated_units"), 700, "{v}");
@@ -128,7 +137,7 @@ fn bench_flash_sale_allocates_exactly_the_stock() {
 #[test]
 fn bench_allocation_smoke() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["allocation", "--orders", "500", "--skus", "200"]);
+    let v = bench_on_test_db(&sb, &["allocation", "--orders", "500", "--skus", "200"]);
     assert_eq!(v["scenario"], "allocation");
     assert_eq!(int(&v, "orders"), 500);
     let lines = int(&v, "lines");
@@ -138,7 +147,7 @@ fn bench_allocation_smoke() {
 #[test]
 fn bench_e2e_delivers_every_order_to_every_other_marketplace() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["e2e", "--rate", "60", "--seconds", "1"]);
+    let v = bench_on_test_db(&sb, &["e2e", "--rate", "60", "--seconds", "1"]);
     assert_eq!(v["scenario"], "e2e");
     assert_eq!((int(&v, "orders"), int(&v, "allocated_units"), int(&v, "oversold_units")), (60, 60, 0));
     for path in ["webhook", "polling", "api"] {
@@ -150,7 +159,7 @@ fn bench_e2e_delivers_every_order_to_every_other_marketplace() {
 #[test]
 fn bench_http_submits_every_order_over_http() {
     let sb = Sandbox::new();
-    let v = bench(&sb, &["http", "--orders", "300", "--skus", "50", "--clients", "4"]);
+    let v = bench_on_test_db(&sb, &["http", "--orders", "300", "--skus", "50", "--clients", "4"]);
     assert_eq!(v["scenario"], "http");
     assert_eq!((int(&v, "orders"), int(&v, "oversold_units")), (300, 0));
     assert_eq!(int(&v, "allocated_units") + int(&v, "backordered_units"), 300);
@@ -183,31 +192,30 @@ fn bench_on_a_named_new_database_leaves_it_checkable() {
 #[test]
 fn bench_refuses_a_database_that_is_not_empty() {
     let sb = Sandbox::new();
-    let url = sb.url("busy.db");
-    seed_one_level(&url, 3);
+    let db = TestDb::new(&sb, "busy.db");
+    let url = &db.url;
+    seed_one_level(url, 3);
 
-    let run = sb.run(&["bench", "ingest", "--orders", "10", "--skus", "10", "--database-url", &url]);
+    let run = sb.run(&["bench", "ingest", "--orders", "10", "--skus", "10", "--database-url", url]);
     run.expect_failure();
     assert!(run.stderr.contains("not empty"), "{run}");
-    assert!(run.stderr.contains(&url), "the error should name the database\n{run}");
+    assert!(run.stderr.contains(url), "the error should name the database\n{run}");
     assert!(run.stdout.trim().is_empty(), "no report for a refused bench\n{run}");
 
     // And the seeded data is untouched.
-    let check = sb.run(&["check", "--database-url", &url]);
+    let check = sb.run(&["check", "--database-url", url]);
     check.expect_code(0);
-    let fcs: i64 = raw(&sb.path("busy.db"))
-        .query_row("SELECT COUNT(*) FROM fulfillment_centers", [], |r| r.get(0))
-        .expect("count FCs");
-    assert_eq!(fcs, 1);
+    assert_eq!(db.count("SELECT COUNT(*) FROM fulfillment_centers"), 1);
 }
 
 #[test]
 fn bench_refuses_a_database_holding_only_an_item() {
     let sb = Sandbox::new();
-    let url = sb.url("item-only.db");
+    let db = TestDb::new(&sb, "item-only.db");
+    let url = &db.url;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async {
-        let store = Store::open(&url).expect("open store");
+        let store = Store::open(url).expect("open store");
         store
             .create_item(ItemDraft { sku: "SKU-1".into(), kind: "stock".into(), ..Default::default() }, "test")
             .await
@@ -216,14 +224,11 @@ fn bench_refuses_a_database_holding_only_an_item() {
         assert!(!store.is_empty().await.expect("is_empty"), "a database with an item is not empty");
     });
 
-    let run = sb.run(&["bench", "flash-sale", "--orders", "10", "--stock", "5", "--database-url", &url]);
+    let run = sb.run(&["bench", "flash-sale", "--orders", "10", "--stock", "5", "--database-url", url]);
     run.expect_failure();
     assert!(run.stderr.contains("not empty"), "{run}");
     assert!(run.stdout.trim().is_empty(), "no report for a refused bench\n{run}");
-    let fcs: i64 = raw(&sb.path("item-only.db"))
-        .query_row("SELECT COUNT(*) FROM fulfillment_centers", [], |r| r.get(0))
-        .expect("count FCs");
-    assert_eq!(fcs, 0, "the refused bench must not seed anything");
+    assert_eq!(db.count("SELECT COUNT(*) FROM fulfillment_centers"), 0, "the refused bench must not seed anything");
 }
 
 #[test]
@@ -267,7 +272,9 @@ fn bench_temporary_directory_is_not_named_by_the_pid_alone() {
 #[test]
 fn bench_ui_times_every_workspace_page() {
     let sb = Sandbox::new();
-    let run = sb.run(&["bench", "ui", "--orders", "300", "--skus", "20", "--requests", "2"]);
+    let db = TestDb::new(&sb, "bench.db");
+    let args = ["bench", "ui", "--orders", "300", "--skus", "20", "--requests", "2", "--database-url", &db.url];
+    let run = sb.run(&args);
     run.expect_code(0);
     let last = run.stdout.lines().last().unwrap_or_else(|| panic!("no stdout\n{run}"));
     let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("last line is not JSON ({e})\n{run}"));

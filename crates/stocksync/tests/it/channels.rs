@@ -19,12 +19,11 @@ use stocksync_core::channel::{ChannelKind, ChannelSettings};
 use stocksync_core::workflow::StockTarget;
 use stocksync_store::{NewChannel, NewListing, Store};
 
-use crate::common::{Sandbox, sqlite_url};
+use crate::common::{Sandbox, TestDb};
 
 const SKUS: [&str; 2] = ["A", "B"];
 
 struct World {
-    _sb: Sandbox,
     store: Store,
     ebay: EbaySim,
     shop: ShopifySim,
@@ -34,6 +33,9 @@ struct World {
     channels: Channels,
     push: PushWorker,
     import: ImportWorker,
+    /// After the store, the workers and the simulators, which use it.
+    _db: TestDb,
+    _sb: Sandbox,
 }
 
 fn quick() -> RetryPolicy {
@@ -49,7 +51,8 @@ async fn channel(store: &Store, name: &str, kind: ChannelKind, url: String, cred
 
 async fn world() -> World {
     let sb = Sandbox::new();
-    let store = Store::open(&sqlite_url(&sb.path("db"))).unwrap();
+    let db = TestDb::new(&sb, "db");
+    let store = Store::open(&db.url).unwrap();
     store.create_fc(FcSpec::new("EAST", "East", 1, true).unwrap()).await.unwrap();
     for sku in SKUS {
         store
@@ -88,7 +91,7 @@ async fn world() -> World {
     let channels = Channels::new(store.clone(), quick());
     let push = PushWorker::new(store.clone(), channels.clone(), Arc::default());
     let import = ImportWorker::new(store.clone(), channels.clone());
-    let w = World { _sb: sb, store, ebay, shop, api, _sims: sims, ids, channels, push, import };
+    let w = World { store, ebay, shop, api, _sims: sims, ids, channels, push, import, _db: db, _sb: sb };
     for id in &w.ids[..2] {
         let r = w.import.sync_listings(&w.live(*id).await).await.unwrap();
         assert_eq!((r.created, r.unmapped), (2, 0), "listings link by SKU");

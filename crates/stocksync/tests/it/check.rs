@@ -1,17 +1,17 @@
 //! `check`: clean on a freshly migrated database, exit 1 naming the
-//! invariant once the file has been tampered with, exit 2 (creating nothing)
-//! when there is no database at all.
+//! invariant once the database has been tampered with (on either backend),
+//! exit 2 (creating nothing) when there is no SQLite file at all.
 
-use crate::common::{Sandbox, raw, seed_one_level};
+use crate::common::{Backend, Sandbox, TestDb, seed_one_level};
 
 const CLEAN: &str = "check: clean";
 
 #[test]
 fn check_on_a_fresh_database_is_clean() {
     let sb = Sandbox::new();
-    let url = sb.url("fresh.db");
-    sb.run(&["migrate", "--database-url", &url]).expect_code(0);
-    let run = sb.run(&["check", "--database-url", &url]);
+    let db = TestDb::new(&sb, "fresh.db");
+    sb.run(&["migrate", "--database-url", &db.url]).expect_code(0);
+    let run = sb.run(&["check", "--database-url", &db.url]);
     run.expect_code(0);
     assert!(run.stdout.contains(CLEAN), "{run}");
 }
@@ -46,19 +46,18 @@ fn check_on_a_missing_relative_path_exits_2_and_creates_nothing() {
 #[test]
 fn check_reports_a_level_that_disagrees_with_its_ledger() {
     let sb = Sandbox::new();
-    let url = sb.url("tampered.db");
-    seed_one_level(&url, 5);
+    let db = TestDb::new(&sb, "tampered.db");
+    let url = &db.url;
+    seed_one_level(url, 5);
 
-    let before = sb.run(&["check", "--database-url", &url]);
+    let before = sb.run(&["check", "--database-url", url]);
     before.expect_code(0);
     assert!(before.stdout.contains(CLEAN), "seeded database should be clean\n{before}");
 
-    let changed = raw(&sb.path("tampered.db"))
-        .execute("UPDATE stock_levels SET on_hand = on_hand + 1", [])
-        .expect("tamper with stock_levels");
-    assert_eq!(changed, 1);
+    db.tamper("UPDATE stock_levels SET on_hand = on_hand + 1");
+    assert_eq!(db.count("SELECT COUNT(*) FROM stock_levels"), 1);
 
-    let after = sb.run(&["check", "--database-url", &url]);
+    let after = sb.run(&["check", "--database-url", url]);
     after.expect_code(1);
     assert!(
         after.stdout.lines().any(|l| l.starts_with("conservation:") && l.contains("SKU-1 at EAST")),
@@ -74,16 +73,18 @@ fn check_reports_a_level_that_disagrees_with_its_ledger() {
 #[test]
 fn check_reports_oversell() {
     let sb = Sandbox::new();
-    let url = sb.url("oversold.db");
-    seed_one_level(&url, 2);
+    let db = TestDb::new(&sb, "oversold.db");
+    seed_one_level(&db.url, 2);
 
     // The schema's CHECK constraints forbid this state; bypass them, as
     // corruption or a hand edit would.
-    raw(&sb.path("oversold.db"))
-        .execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE stock_levels SET committed = on_hand + 1;")
-        .expect("tamper with stock_levels");
+    let bypass = match db.backend() {
+        Backend::Sqlite => "PRAGMA ignore_check_constraints = ON;",
+        Backend::Postgres => "ALTER TABLE stock_levels DROP CONSTRAINT stock_levels_check;",
+    };
+    db.tamper(&format!("{bypass} UPDATE stock_levels SET committed = on_hand + 1;"));
 
-    let run = sb.run(&["check", "--database-url", &url]);
+    let run = sb.run(&["check", "--database-url", &db.url]);
     run.expect_code(1);
     assert!(run.stdout.lines().any(|l| l.starts_with("no oversell:")), "{run}");
 }

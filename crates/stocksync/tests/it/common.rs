@@ -1,5 +1,6 @@
-//! Helpers: running the binary in isolation, and seeding a database through
-//! the store directly (the CLI cannot create catalog data yet).
+//! Helpers: running the binary in isolation, seeding a database through
+//! the store directly (the CLI cannot create catalog data yet), and giving
+//! each test its own database on the backend `STOCKSYNC_TEST_BACKEND` names.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -115,10 +116,131 @@ pub fn raw(path: &Path) -> rusqlite::Connection {
     conn
 }
 
-/// A fresh PostgreSQL database for a test, dropped with the value; `None`
-/// (after saying so) when `STOCKSYNC_TEST_POSTGRES` (default
-/// `postgres://postgres@127.0.0.1:5432/test`) cannot be reached, except under
-/// `CI=true`, where that fails the test.
+/// The backend the app tests run on: `STOCKSYNC_TEST_BACKEND` = `sqlite`
+/// (the default, so `cargo test` needs nothing running) or `postgres`. CI
+/// runs this binary once with each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn chosen() -> Self {
+        match std::env::var("STOCKSYNC_TEST_BACKEND").as_deref() {
+            Err(_) | Ok("" | "sqlite") => Self::Sqlite,
+            Ok("postgres") => Self::Postgres,
+            Ok(other) => panic!("STOCKSYNC_TEST_BACKEND={other:?}: expected sqlite or postgres"),
+        }
+    }
+
+    /// As `Store::backend_name` and the benches' reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A test's own database on the chosen backend: a file in the sandbox, or
+/// a fresh PostgreSQL database dropped with this value. Declare it after
+/// every store and server that uses it, so that they close first.
+pub struct TestDb {
+    pub url: String,
+    place: Place,
+}
+
+enum Place {
+    Sqlite(PathBuf),
+    Postgres(PgDatabase),
+}
+
+impl TestDb {
+    /// A new, empty database (not yet created on SQLite, not yet migrated on
+    /// PostgreSQL); `name` is its file name in the sandbox on SQLite. Asked
+    /// for explicitly, PostgreSQL never skips: an unreachable server fails.
+    pub fn new(sb: &Sandbox, name: &str) -> Self {
+        match Backend::chosen() {
+            Backend::Sqlite => Self { url: sb.url(name), place: Place::Sqlite(sb.path(name)) },
+            Backend::Postgres => {
+                let db = PgDatabase::try_create().unwrap_or_else(|e| panic!("STOCKSYNC_TEST_BACKEND=postgres: {e}"));
+                Self { url: db.url.clone(), place: Place::Postgres(db) }
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.place {
+            Place::Sqlite(_) => Backend::Sqlite,
+            Place::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Whether stocksync's schema is there: on SQLite, whether the file
+    /// exists (stocksync never leaves one unmigrated).
+    pub fn has_schema(&self) -> bool {
+        match &self.place {
+            Place::Sqlite(path) => path.exists(),
+            Place::Postgres(db) => db
+                .client(|c| c.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]))
+                .expect("look for the schema")
+                .get(0),
+        }
+    }
+
+    /// Runs statements on a raw connection, bypassing the store, as
+    /// corruption or a hand edit would.
+    pub fn tamper(&self, sql: &str) {
+        match &self.place {
+            Place::Sqlite(path) => raw(path).execute_batch(sql).expect("tamper with the database"),
+            Place::Postgres(db) => db.client(|c| c.batch_execute(sql)).expect("tamper with the database"),
+        }
+    }
+
+    /// The single integer a query such as `SELECT COUNT(*) FROM t` returns.
+    pub fn count(&self, sql: &str) -> i64 {
+        match &self.place {
+            Place::Sqlite(path) => raw(path).query_row(sql, [], |r| r.get(0)).expect("count"),
+            Place::Postgres(db) => db.client(|c| c.query_one(sql, &[])).expect("count").get(0),
+        }
+    }
+
+    /// Whether `text` appears anywhere the database keeps data: in its files
+    /// on SQLite (WAL included), in any row of any table on PostgreSQL.
+    pub fn holds_text(&self, text: &str) -> bool {
+        match &self.place {
+            Place::Sqlite(path) => {
+                let db = std::fs::read(path).expect("the database file");
+                let wal = std::fs::read(format!("{}-wal", path.display())).unwrap_or_default();
+                [db, wal].iter().any(|bytes| bytes.windows(text.len()).any(|w| w == text.as_bytes()))
+            }
+            Place::Postgres(db) => db
+                .client(|c| {
+                    let tables = c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", &[])?;
+                    for t in tables {
+                        let table: String = t.get(0);
+                        let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\" t WHERE strpos(t::text, $1) > 0)");
+                        if c.query_one(&sql, &[&text])?.get::<_, bool>(0) {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                })
+                .expect("search the database"),
+        }
+    }
+}
+
+/// Runs `f` on a plain thread: the `postgres` client may be neither created
+/// nor dropped inside an async task, and async tests call these helpers.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+}
+
+/// A fresh PostgreSQL database for a test, dropped with the value. Made by
+/// `TestDb` under `STOCKSYNC_TEST_BACKEND=postgres`, and by the few tests
+/// that exist for PostgreSQL alone (see `create`).
 pub struct PgDatabase {
     admin: String,
     name: String,
@@ -126,33 +248,53 @@ pub struct PgDatabase {
 }
 
 impl PgDatabase {
+    /// For a test about PostgreSQL alone: `None` (after saying so) when
+    /// `STOCKSYNC_TEST_POSTGRES` (default
+    /// `postgres://postgres@127.0.0.1:5432/test`) cannot be reached, except
+    /// under `CI=true`, where that fails the test.
     pub fn create() -> Option<Self> {
+        match Self::try_create() {
+            Ok(db) => Some(db),
+            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("{e} (CI=true: not skipping)"),
+            Err(e) => {
+                eprintln!("skipped: {e}; set STOCKSYNC_TEST_POSTGRES");
+                None
+            }
+        }
+    }
+
+    fn try_create() -> Result<Self, String> {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let admin = std::env::var("STOCKSYNC_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        let mut client = match postgres::Client::connect(&admin, postgres::NoTls) {
-            Ok(c) => c,
-            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("PostgreSQL is not reachable at {admin}: {e} (CI=true: not skipping)")
-            }
-            Err(e) => {
-                eprintln!("skipped: PostgreSQL is not reachable at {admin} ({e}); set STOCKSYNC_TEST_POSTGRES");
-                return None;
-            }
-        };
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
         let name = format!("stocksync_cli_test_{}_{n}_{nanos}", std::process::id());
-        client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
+        off_runtime(|| {
+            let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+                .map_err(|e| format!("PostgreSQL is not reachable at {admin} ({e})"))?;
+            client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
+            Ok::<_, String>(())
+        })?;
         let base = admin.rsplit_once('/').map(|(base, _)| base).expect("STOCKSYNC_TEST_POSTGRES names a database");
-        Some(Self { url: format!("{base}/{name}"), admin, name })
+        Ok(Self { url: format!("{base}/{name}"), admin, name })
+    }
+
+    /// Runs `f` on a new connection to this database.
+    fn client<T: Send>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T, postgres::Error> + Send,
+    ) -> Result<T, postgres::Error> {
+        off_runtime(|| f(&mut postgres::Client::connect(&self.url, postgres::NoTls)?))
     }
 }
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
+        off_runtime(|| {
+            if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            }
+        });
     }
 }

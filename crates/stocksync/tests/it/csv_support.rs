@@ -1,4 +1,4 @@
-//! In-process HTTP: the router over a temporary SQLite store, called with
+//! In-process HTTP: the router over a fresh store (`common::TestDb`), called with
 //! `oneshot`, with a small catalog seeded through the store.
 
 use axum::Router;
@@ -14,6 +14,8 @@ use stocksync_core::workflow::StockTarget;
 use stocksync_store::{NewChannel, Store};
 use tower::ServiceExt;
 
+use crate::common::{Sandbox, TestDb};
+
 pub const ADMIN: &str = "admin-token-for-tests-0123456789";
 pub const VIEWER: &str = "viewer-token-for-tests-0123456789";
 
@@ -24,14 +26,16 @@ pub struct Api {
     pub store: Store,
     pub router: Router,
     pub shop: i64,
-    /// Holds the database files; declared last so the store closes first.
-    _dir: tempfile::TempDir,
+    /// Declared after the store and the router so that they close first.
+    db: TestDb,
+    _sb: Sandbox,
 }
 
 impl Api {
     pub async fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("api.db").display())).expect("open store");
+        let sb = Sandbox::new();
+        let db = TestDb::new(&sb, "api.db");
+        let store = Store::open(&db.url).expect("open store");
         store.create_token("admin", Role::Admin, ADMIN).await.expect("admin token");
         store.create_token("viewer", Role::Viewer, VIEWER).await.expect("viewer token");
         for (code, priority) in [("EAST", 1), ("WEST", 2)] {
@@ -64,7 +68,7 @@ impl Api {
             .await
             .expect("channel");
         let router = router(AppState::new(store.clone()));
-        Self { store, router, shop: shop.0, _dir: dir }
+        Self { store, router, shop: shop.0, db, _sb: sb }
     }
 
     /// Sets a level directly, as a baseline for a test.
@@ -74,8 +78,7 @@ impl Api {
 
     /// Rows in the push outbox: how many transactions marked items for a push.
     pub fn push_marks(&self) -> i64 {
-        let conn = rusqlite::Connection::open(self._dir.path().join("api.db")).expect("raw connection");
-        conn.query_row("SELECT COUNT(*) FROM push_queue", [], |r| r.get(0)).expect("count")
+        self.db.count("SELECT COUNT(*) FROM push_queue")
     }
 
     /// `on_hand` of a level (0 when there is none).

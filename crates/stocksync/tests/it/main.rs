@@ -2,7 +2,9 @@
 //! executable as a child process against its own temporary directory; `api`,
 //! `ui` and the `csv_*` HTTP tests call the router in process (`oneshot`),
 //! each over its own temporary database; the UI is also driven in a real
-//! headless Chromium (`ui::browser`).
+//! headless Chromium (`ui::browser`). Tests that open a database get it from
+//! `common::TestDb`: SQLite by default, PostgreSQL under
+//! `STOCKSYNC_TEST_BACKEND=postgres`; the few about SQLite files stay on SQLite.
 
 mod api;
 mod bench;

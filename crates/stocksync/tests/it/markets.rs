@@ -28,7 +28,7 @@ use stocksync_core::workflow::StockTarget;
 use stocksync_core::{ChannelId, Timestamp};
 use stocksync_store::{ImportReport, NewChannel, NewListing, Store};
 
-use crate::common::{Sandbox, sqlite_url};
+use crate::common::{Sandbox, TestDb};
 
 /// How far the clock moves before each Amazon poll: an order is asked for
 /// only once the window's end (now − 2 min 10 s) has passed it.
@@ -196,7 +196,6 @@ impl Timeline {
 }
 
 pub struct World {
-    _sb: Sandbox,
     pub store: Store,
     pub markets: Vec<Market>,
     /// The markets' channels, in the same order.
@@ -207,6 +206,9 @@ pub struct World {
     channels: Channels,
     pub push: PushWorker,
     pub import: ImportWorker,
+    /// Dropped after the store and the servers.
+    _db: TestDb,
+    _sb: Sandbox,
 }
 
 async fn channel(store: &Store, name: &str, kind: ChannelKind, url: String, credentials: String) -> ChannelId {
@@ -219,7 +221,8 @@ async fn channel(store: &Store, name: &str, kind: ChannelKind, url: String, cred
 /// `api` receiver, with every marketplace listing linked by SKU.
 pub async fn world(makers: &[MakeMarket]) -> World {
     let sb = Sandbox::new();
-    let store = Store::open(&sqlite_url(&sb.path("db"))).unwrap();
+    let db = TestDb::new(&sb, "db");
+    let store = Store::open(&db.url).unwrap();
     store.create_fc(FcSpec::new("EAST", "East", 1, true).unwrap()).await.unwrap();
     store.create_item(ItemDraft { sku: "A".into(), kind: "stock".into(), ..Default::default() }, "t").await.unwrap();
     store.set_stock("A", "EAST", StockTarget::OnHand(START), None, "t").await.unwrap();
@@ -246,7 +249,7 @@ pub async fn world(makers: &[MakeMarket]) -> World {
     });
     let push = PushWorker::new(store.clone(), channels.clone(), Arc::default());
     let import = ImportWorker::new(store.clone(), channels.clone()).with_clock(clock);
-    let w = World { _sb: sb, store, markets, ids, api, _sims: sims, time, channels, push, import };
+    let w = World { store, markets, ids, api, _sims: sims, time, channels, push, import, _db: db, _sb: sb };
     for i in 0..w.markets.len() {
         let r = w.import.sync_listings(&w.live(i).await).await.unwrap();
         assert_eq!((r.created, r.unmapped), (1, 0), "{:?}: the listing links by SKU", w.markets[i].kind);

@@ -14,18 +14,19 @@ use stocksync_core::workflow::StockTarget;
 use stocksync_core::{ChannelId, Timestamp};
 use stocksync_store::{NewChannel, NewListing, PushAnswer, Store};
 
-use crate::common::{Sandbox, sqlite_url};
+use crate::common::{Sandbox, TestDb};
 
 const SECRET: &str = "push-test-secret";
 
 struct Setup {
-    _sb: Sandbox,
-    url: String,
     store: Store,
     sim: ApiSim,
     _running: sim::Running,
     worker: PushWorker,
     channel: ChannelId,
+    /// After the store and the worker, which use it.
+    db: TestDb,
+    _sb: Sandbox,
 }
 
 fn quick() -> RetryPolicy {
@@ -34,8 +35,8 @@ fn quick() -> RetryPolicy {
 
 async fn setup(skus: &[&str]) -> Setup {
     let sb = Sandbox::new();
-    let url = sqlite_url(&sb.path("db"));
-    let store = Store::open(&url).unwrap();
+    let db = TestDb::new(&sb, "db");
+    let store = Store::open(&db.url).unwrap();
     let sim = ApiSim::new(SECRET, Faults::default());
     let running = sim::spawn(sim.router(), "127.0.0.1:0").await.unwrap();
     store.create_fc(FcSpec::new("EAST", "East", 1, true).unwrap()).await.unwrap();
@@ -59,7 +60,7 @@ async fn setup(skus: &[&str]) -> Setup {
     }
     let worker =
         PushWorker::new(store.clone(), Channels::new(store.clone(), quick()), Arc::new(LatencyBook::default()));
-    Setup { _sb: sb, url, store, sim, _running: running, worker, channel }
+    Setup { store, sim, _running: running, worker, channel, db, _sb: sb }
 }
 
 async fn set(store: &Store, sku: &str, n: i64) {
@@ -147,13 +148,13 @@ async fn an_older_answer_never_overwrites_a_newer_one() {
 
 #[tokio::test]
 async fn marks_survive_a_restart() {
-    let Setup { _sb, url, store, sim, _running, worker, .. } = setup(&["A"]).await;
+    let Setup { store, sim, _running, worker, db, _sb, .. } = setup(&["A"]).await;
     set(&store, "A", 4).await;
     // The process stops before pushing: nothing in memory survives.
     drop(worker);
     drop(store);
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let store = Store::open(&url).unwrap();
+    let store = Store::open(&db.url).unwrap();
     let worker = PushWorker::new(store.clone(), Channels::new(store.clone(), quick()), Arc::default());
     assert_eq!(worker.run_once().await.unwrap().sent, 1);
     assert_eq!(sim.state().listings["A"].quantity, 4);
@@ -162,7 +163,9 @@ async fn marks_survive_a_restart() {
 #[test]
 fn the_demo_runs_converges_and_checks_clean() {
     let sb = Sandbox::new();
-    let run = sb.run(&["demo", "--duration-s", "3", "--orders-per-s", "30", "--listen", "127.0.0.1:0"]);
+    let db = TestDb::new(&sb, "demo.db");
+    let args = ["demo", "--duration-s", "3", "--orders-per-s", "30", "--listen", "127.0.0.1:0", "--database-url"];
+    let run = sb.run(&[&args[..], &[db.url.as_str()]].concat());
     run.expect_code(0);
     assert!(run.stdout.contains("every listing converged: true"), "{run}");
     assert!(run.stdout.contains("check: clean"), "{run}");

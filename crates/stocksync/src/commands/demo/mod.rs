@@ -269,7 +269,15 @@ async fn seed(api: &Client, markets: &Markets, server: &str) -> anyhow::Result<C
         for (sku, ext) in all.iter().zip(&ids) {
             let external_id = key.and_then(|k| ext.get(k).cloned());
             let body = json!({"channel_sku": sku, "external_id": external_id});
-            api.ok(Method::POST, &format!("/channels/{id}/listings"), body).await?;
+            let path = format!("/channels/{id}/listings");
+            // The channel's import loop starts as soon as the channel exists
+            // and its first read of the marketplace's listings may link this
+            // one by SKU (with the marketplace's external id) before we ask:
+            // 409 then means the listing is there, as wanted.
+            let (status, v) = api.call(Method::POST, &path, Some(body)).await?;
+            if !(200..300).contains(&status) && status != 409 {
+                bail!("POST {path} answered {status}: {v}");
+            }
         }
         match market {
             Market::Shopify => markets.hook_shopify(format!("{server}/webhooks/{id}")),

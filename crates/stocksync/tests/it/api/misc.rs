@@ -5,6 +5,15 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use super::support::{Api, assert_error, keys};
+use crate::common::Backend;
+
+/// The harness really runs on the backend asked for: a typo in the switch
+/// or a fallback to SQLite would otherwise pass unnoticed.
+#[tokio::test]
+async fn the_store_runs_on_the_backend_the_tests_chose() {
+    let api = Api::new().await;
+    assert_eq!(api.store.backend_name(), Backend::chosen().name());
+}
 
 #[tokio::test]
 async fn healthz_answers_ok_without_a_token() {

@@ -1,5 +1,6 @@
-//! The HTTP API of API.md, in process: the router over a temp SQLite store
-//! per test, called with `oneshot`. Every answer any test receives is also
+//! The HTTP API of API.md, in process: the router over a fresh store per
+//! test (SQLite, or PostgreSQL under `STOCKSYNC_TEST_BACKEND=postgres`),
+//! called with `oneshot`. Every answer any test receives is also
 //! validated against the served OpenAPI document (`schema`).
 
 mod schema;

@@ -1,4 +1,5 @@
-//! The in-process harness: a router over a fresh SQLite store per test, a
+//! The in-process harness: a router over a fresh store per test (on the
+//! backend `STOCKSYNC_TEST_BACKEND` names, see `common::TestDb`), a
 //! token per role, and calls that return the status and the JSON answer.
 //! Every answer is also checked against the OpenAPI document (`schema`).
 
@@ -13,6 +14,7 @@ use stocksync_store::Store;
 use tower::ServiceExt;
 
 use super::schema;
+use crate::common::{Sandbox, TestDb};
 
 /// A served API over its own database, with one token per role.
 pub struct Api {
@@ -21,8 +23,9 @@ pub struct Api {
     pub admin: String,
     pub operator: String,
     pub viewer: String,
-    /// Dropped last: the store's files live here.
-    pub dir: tempfile::TempDir,
+    /// Dropped after the router and the store, which use it.
+    pub db: TestDb,
+    _sb: Sandbox,
 }
 
 /// One answer: status, headers, raw text, and the JSON (`Null` if none).
@@ -36,8 +39,9 @@ pub struct Reply {
 
 impl Api {
     pub async fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("db").display())).expect("open store");
+        let sb = Sandbox::new();
+        let db = TestDb::new(&sb, "db");
+        let store = Store::open(&db.url).expect("open store");
         let mut secrets = Vec::new();
         for (name, role) in [("admin", Role::Admin), ("operator", Role::Operator), ("viewer", Role::Viewer)] {
             let secret = format!("test-{name}-token-0123456789abcdef");
@@ -45,7 +49,7 @@ impl Api {
             secrets.push(secret);
         }
         let [admin, operator, viewer] = secrets.try_into().expect("three tokens");
-        Self { router: router(AppState::new(store.clone())), store, admin, operator, viewer, dir }
+        Self { router: router(AppState::new(store.clone())), store, admin, operator, viewer, db, _sb: sb }
     }
 
     /// `method path` with `token` (none: no Authorization header) and a JSON body.

@@ -288,7 +288,7 @@ async fn a_seller_works_through_every_page_in_chromium() {
     shot(&c, "07-integrations").await;
 
     // A CSV with a bad line shows that line's error and applies nothing.
-    let csv = ui._dir.path().join("stock.csv");
+    let csv = ui.sb.path("stock.csv");
     std::fs::write(&csv, "sku,fc,on_hand\nMUG,EAST,9\nMUG,WEST,many\n").unwrap();
     c.goto(&format!("{base}/uploads")).await.unwrap();
     c.find(Locator::Css("#file")).await.unwrap().send_keys(&csv.display().to_string()).await.unwrap();

@@ -16,14 +16,18 @@ use stocksync_core::{ChannelId, Timestamp};
 use stocksync_store::{NewChannel, Store};
 use tower::ServiceExt;
 
+use crate::common::{Sandbox, TestDb};
+
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct Ui {
     pub router: Router,
     pub state: AppState,
     pub store: Store,
-    /// Dropped last: the store's files live here.
-    pub _dir: tempfile::TempDir,
+    /// Dropped after the router and the store, which use it.
+    _db: TestDb,
+    /// The database file (on SQLite) and any file a test writes.
+    pub sb: Sandbox,
 }
 
 /// A signed-in browser: its session cookie and the CSRF token its pages carry.
@@ -62,15 +66,16 @@ fn cookie_value(set_cookie: &[String], name: &str) -> Option<String> {
 
 impl Ui {
     pub async fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("db").display())).expect("open store");
+        let sb = Sandbox::new();
+        let db = TestDb::new(&sb, "db");
+        let store = Store::open(&db.url).expect("open store");
         // One hash for the three users: argon2 is slow on purpose.
         let hash = stocksync::ui::password::hash(PASSWORD).expect("hash");
         for (name, role) in [("admin", Role::Admin), ("operator", Role::Operator), ("viewer", Role::Viewer)] {
             store.create_user(name, role, &hash).await.expect("create user");
         }
         let state = AppState::new(store.clone());
-        Self { router: router(state.clone()), state, store, _dir: dir }
+        Self { router: router(state.clone()), state, store, _db: db, sb }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Page {
