@@ -330,10 +330,13 @@ async fn under_load(pg: &PgDatabase) {
     // Kill one process every ~10 s, in turn, and start it again.
     let mut kills = 0;
     let mut restarts = Vec::new();
+    let mut takeovers = tokio::task::JoinSet::new();
     while Instant::now() + Duration::from_secs(10) < until {
         tokio::time::sleep(Duration::from_secs(10)).await;
         let victim = kills % PROCESSES;
+        let pid = fleet.children[victim].as_ref().map(Child::id).unwrap();
         fleet.kill(victim);
+        takeovers.spawn(taken_over(pg.url.clone(), pid, Instant::now()));
         // The load balancer sends webhooks to a live process.
         shop.set_webhook(hook(fleet.base((victim + 1) % PROCESSES)));
         kills += 1;
@@ -346,6 +349,8 @@ async fn under_load(pg: &PgDatabase) {
         r.unwrap();
     }
     println!("multi-process test: {kills} kills, serving again after {restarts:?} ms");
+    let taken: Vec<(i64, u128)> = takeovers.join_all().await;
+    println!("multi-process test: (leases the killed process held, ms until others held them): {taken:?}");
     assert!(kills as u64 >= secs / 10 - 1, "{kills} kills in {secs} s");
 
     // Everything placed is imported once; everything converges.
@@ -374,6 +379,28 @@ async fn under_load(pg: &PgDatabase) {
     drop(fleet);
     let check = Sandbox::new().run(&["check", "--database-url", &pg.url]);
     check.expect_code(0);
+}
+
+/// Waits until no channel lease is held by the killed process `pid`;
+/// returns how many it held and how long after `killed` the others had
+/// them all. Panics after 30 s: a dead holder's channels must pass on.
+async fn taken_over(url: String, pid: u32, killed: Instant) -> (i64, u128) {
+    let held = move |url: &str| -> i64 {
+        let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+        c.query_one("SELECT COUNT(*) FROM channel_leases WHERE holder LIKE $1", &[&format!("pid{pid}-%")])
+            .unwrap()
+            .get(0)
+    };
+    let u = url.clone();
+    let at_kill = tokio::task::spawn_blocking(move || held(&u)).await.unwrap();
+    loop {
+        let u = url.clone();
+        if tokio::task::spawn_blocking(move || held(&u)).await.unwrap() == 0 {
+            return (at_kill, killed.elapsed().as_millis());
+        }
+        assert!(killed.elapsed() < Duration::from_secs(30), "process {pid} died 30 s ago and still holds leases");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The simulators and their channels' ids.
