@@ -35,7 +35,7 @@ pub enum Scenario {
     Allocation(allocation::Args),
     /// Orders over HTTP from 32 concurrent clients to the API.
     Http(http::Args),
-    /// Orders through the HTTP API at a steady rate; latency until every other channel receives the new quantity.
+    /// Orders on every simulated marketplace and through the API at a steady rate; latency until every other channel shows the new quantity.
     E2e(e2e::Args),
     /// A generated inventory CSV (items × FCs) through the upload path of `POST /uploads/inventory`.
     Upload(upload::Args),
@@ -60,6 +60,9 @@ pub struct Report {
     /// Per-path latencies, for scenarios that measure several (`e2e`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paths: Option<serde_json::Value>,
+    /// Per-receiver latencies and rates (`e2e`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receivers: Option<serde_json::Value>,
     /// CSV rows, for the upload scenario (whose `orders` and `lines` are 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<u64>,
@@ -67,6 +70,8 @@ pub struct Report {
     pub rows_per_s: Option<f64>,
 }
 
+/// Milliseconds. `e2e` gives NaN (null in the JSON) for a percentile that
+/// some order never reached within its drain.
 #[derive(Debug, Serialize)]
 pub struct Latency {
     pub p50: f64,
@@ -254,6 +259,7 @@ pub async fn report(
         oversold_units: stats.oversold_units,
         latency_ms: percentiles(latencies),
         paths: None,
+        receivers: None,
         rows: None,
         rows_per_s: None,
     })

@@ -1,18 +1,16 @@
 //! `stocksync demo`: the whole thing on a fresh machine. A fresh SQLite
-//! file, simulated marketplaces on loopback (eBay, Shopify and a seller's
-//! own store, an `api` channel), a seeded catalog, the server with its
-//! workers, and live simulated shoppers: orders placed on the eBay
-//! simulator (imported by polling), on the Shopify simulator (webhooks, and
-//! polling as a safety net) and through the HTTP API. At the end it waits
-//! for every listing on every marketplace to show its computed quantity,
-//! runs `check`, and prints a summary; it exits non-zero if anything is off.
-
-mod market;
+//! file, simulated marketplaces on loopback (`crate::markets`: the six
+//! marketplaces and a seller's own store, an `api` channel), a seeded
+//! catalog, the server with its workers, and live simulated shoppers:
+//! orders placed on each marketplace's simulator (imported by webhook where
+//! it sends them, by polling in every case) and through the HTTP API. At
+//! the end it waits for every listing on every marketplace to show its
+//! computed quantity, runs `check`, and prints a summary; it exits non-zero
+//! if anything is off.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use self::market::{Market, Markets};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use stocksync_channels::sim::control::OrderChange;
@@ -23,6 +21,7 @@ use tokio::net::TcpListener;
 use crate::commands::serve;
 use crate::config::Config;
 use crate::http::AppState;
+use crate::markets::{Market, Markets};
 
 /// The demo's database unless `--database-url` names another.
 const DEMO_DB: &str = "stocksync-demo.db";
@@ -209,66 +208,21 @@ async fn seed(api: &Client, markets: &Markets, server: &str) -> anyhow::Result<C
         bundles.push(sku.to_owned());
     }
     let all: Vec<&String> = stock.iter().chain(&bundles).collect();
-    let ids: Vec<std::collections::BTreeMap<&str, String>> = all.iter().map(|sku| markets.list(sku)).collect();
-    let specs = [
-        (
-            Market::Ebay,
-            json!({"name": "ebay", "kind": "ebay", "base_url": markets.url(Market::Ebay),
-            "credentials": {"access_token": market::EBAY_TOKEN}, "settings": {"poll_interval_s": 1}}),
-        ),
-        (
-            Market::Shopify,
-            json!({"name": "shopify", "kind": "shopify", "base_url": markets.url(Market::Shopify),
-            "credentials": {"access_token": market::SHOPIFY_TOKEN, "location_id": market::SHOPIFY_LOCATION.to_string(),
-                            "webhook_secret": market::SHOPIFY_WEBHOOK_SECRET},
-            "settings": {"poll_interval_s": 5}}),
-        ),
-        (
-            Market::Amazon,
-            json!({"name": "amazon", "kind": "amazon", "base_url": markets.url(Market::Amazon),
-            "credentials": {"refresh_token": market::AMAZON_REFRESH, "client_id": market::AMAZON_CLIENT,
-                            "client_secret": market::AMAZON_SECRET, "seller_id": market::AMAZON_SELLER,
-                            "marketplace_id": market::AMAZON_MARKETPLACE},
-            "settings": {"poll_interval_s": 60}}),
-        ),
-        (
-            Market::Etsy,
-            json!({"name": "etsy", "kind": "etsy", "base_url": markets.url(Market::Etsy),
-            "credentials": {"keystring": market::ETSY_KEY, "shared_secret": market::ETSY_SECRET,
-                            "access_token": market::ETSY_TOKEN, "shop_id": market::ETSY_SHOP.to_string()},
-            "settings": {"poll_interval_s": 5}}),
-        ),
-        (
-            Market::Woocommerce,
-            json!({"name": "woocommerce", "kind": "woocommerce", "base_url": markets.url(Market::Woocommerce),
-            "credentials": {"consumer_key": market::WOO_KEY, "consumer_secret": market::WOO_SECRET,
-                            "webhook_secret": market::WOO_WEBHOOK_SECRET},
-            "settings": {"poll_interval_s": 5}}),
-        ),
-        (
-            Market::Walmart,
-            json!({"name": "walmart", "kind": "walmart", "base_url": markets.url(Market::Walmart),
-            "credentials": {"client_id": market::WALMART_CLIENT, "client_secret": market::WALMART_SECRET},
-            "settings": {"poll_interval_s": 2}}),
-        ),
-        (
-            Market::Api,
-            json!({"name": "my-store", "kind": "api", "base_url": markets.api_url(),
-            "credentials": {"signing_secret": market::SIGNING_SECRET}, "settings": {"max_visible": 25}}),
-        ),
-    ];
+    let ids: Vec<std::collections::BTreeMap<Market, String>> = all.iter().map(|sku| markets.list(sku, 0)).collect();
     let mut channels = Vec::new();
-    for (market, spec) in specs {
-        let id = api.ok(Method::POST, "/channels", spec).await?["id"].as_i64().context("channel id")?;
-        let key = match market {
-            Market::Shopify => Some("shopify"),
-            Market::Etsy => Some("etsy"),
-            Market::Woocommerce => Some("woocommerce"),
-            _ => None,
+    for market in Market::ALL {
+        let settings = match market {
+            Market::Ebay => json!({"poll_interval_s": 1}),
+            Market::Walmart => json!({"poll_interval_s": 2}),
+            Market::Amazon => json!({"poll_interval_s": 60}),
+            Market::Api => json!({"max_visible": 25}),
+            _ => json!({"poll_interval_s": 5}),
         };
+        let spec = json!({"name": market.channel_name(), "kind": market.kind().as_str(),
+            "base_url": markets.url(market), "credentials": markets.credentials(market), "settings": settings});
+        let id = api.ok(Method::POST, "/channels", spec).await?["id"].as_i64().context("channel id")?;
         for (sku, ext) in all.iter().zip(&ids) {
-            let external_id = key.and_then(|k| ext.get(k).cloned());
-            let body = json!({"channel_sku": sku, "external_id": external_id});
+            let body = json!({"channel_sku": sku, "external_id": ext.get(&market)});
             let path = format!("/channels/{id}/listings");
             // The channel's import loop starts as soon as the channel exists
             // and its first read of the marketplace's listings may link this
@@ -279,11 +233,7 @@ async fn seed(api: &Client, markets: &Markets, server: &str) -> anyhow::Result<C
                 bail!("POST {path} answered {status}: {v}");
             }
         }
-        match market {
-            Market::Shopify => markets.hook_shopify(format!("{server}/webhooks/{id}")),
-            Market::Woocommerce => markets.hook_woo(format!("{server}/webhooks/{id}")),
-            _ => {}
-        }
+        markets.hook(market, format!("{server}/webhooks/{id}"));
         channels.push((id, market));
     }
     Ok(Catalog { stock, bundles, channels })
@@ -373,7 +323,7 @@ async fn converge(api: &Client, catalog: &Catalog, markets: &Markets) -> anyhow:
             let shown = markets.shown(market);
             for l in page["listings"].as_array().into_iter().flatten() {
                 let sku = l["channel_sku"].as_str().unwrap_or_default();
-                if shown.get(sku).copied() != l["quantity"].as_i64() {
+                if shown.get(sku).map(|s| s.quantity) != l["quantity"].as_i64() {
                     behind.push(format!("{market:?} {sku}"));
                 }
             }
