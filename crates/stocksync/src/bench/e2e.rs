@@ -68,7 +68,8 @@ pub struct Args {
     #[arg(long = "poll-s", value_parser = plan::parse_poll)]
     pub poll_s: Vec<(ChannelKind, u32)>,
     /// Longest wait for the last quantity changes after the last order, in
-    /// seconds [default: 30, or what Amazon's orders need].
+    /// seconds [default: the longest polling interval of a channel without
+    /// webhooks plus 30, or what Amazon's orders need].
     #[arg(long)]
     pub drain_s: Option<f64>,
 }
@@ -89,10 +90,11 @@ pub async fn run(store: &Store, args: Args) -> anyhow::Result<(Report, bool)> {
         plan.drain.as_secs_f64()
     );
     let arrivals = measure::drain(&world.markets, &plan.markets, &world.skus, &placed, START - 1, plan.drain).await;
+    let ended_ms = now().0;
     let stale = world.markets.api.state().stale.len();
     world.stop().await?;
 
-    let stats = measure::Stats::new(&plan, &placed, &arrivals, seconds);
+    let stats = measure::Stats::new(&plan, &placed, &arrivals, seconds, ended_ms);
     stats.print_missing();
     let mut report = super::report(store, "e2e", seconds, placed.len() as u64, &[]).await?;
     report.orders = placed.len() as u64;

@@ -114,7 +114,8 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn new(plan: &Plan, placed: &[Placed], at: &Arrivals, seconds: f64) -> Self {
+    /// `ended_ms`: when the drain ended.
+    pub fn new(plan: &Plan, placed: &[Placed], at: &Arrivals, seconds: f64, ended_ms: i64) -> Self {
         let receivers = plan.markets.clone();
         let latency = |i: usize, r: usize| at[i][r].map(|a| (a - placed[i].at_ms).max(0));
         let mut per_receiver = BTreeMap::new();
@@ -122,8 +123,7 @@ impl Stats {
             let orders: Vec<usize> = (0..placed.len()).filter(|&i| placed[i].origin != receiver).collect();
             let spread = Spread::of(orders.iter().map(|&i| latency(i, r)).collect());
             let first = orders.iter().map(|&i| placed[i].at_ms).min().unwrap_or(0);
-            let last = orders.iter().filter_map(|&i| at[i][r]).max().unwrap_or(first);
-            let received = spread.reached as f64 / ((last - first) as f64 / 1000.0).max(seconds);
+            let received = spread.reached as f64 / ((ended_ms - first) as f64 / 1000.0).max(seconds);
             per_receiver.insert(receiver, (spread, orders.len() as f64 / seconds, received));
         }
         let kept: Vec<usize> = (0..receivers.len())
@@ -138,7 +138,9 @@ impl Stats {
             };
             all.insert(origin, Spread::of(orders.iter().map(|&i| slowest(i, &others)).collect()));
             let kept_others: Vec<usize> = kept.iter().copied().filter(|&r| receivers[r] != origin).collect();
-            kept_up.insert(origin, Spread::of(orders.iter().map(|&i| slowest(i, &kept_others)).collect()));
+            if !kept_others.is_empty() {
+                kept_up.insert(origin, Spread::of(orders.iter().map(|&i| slowest(i, &kept_others)).collect()));
+            }
             for &r in &others {
                 pairs.insert((origin, receivers[r]), Spread::of(orders.iter().map(|&i| latency(i, r)).collect()));
             }
@@ -206,7 +208,9 @@ impl Stats {
     }
 
     /// `receivers`: each over every origin, with the rate of changes it had
-    /// to take (`needed_per_s`) and the rate it showed them (`received_per_s`).
+    /// to take while orders were placed (`needed_per_s`) and, for one that
+    /// fell behind, the rate it showed them from the first order to the end
+    /// of the drain (`received_per_s`): what its API's limits let through.
     pub fn receivers_json(&self) -> Value {
         let map: serde_json::Map<String, Value> = self
             .per_receiver
@@ -214,7 +218,9 @@ impl Stats {
             .map(|(m, (s, needed, received))| {
                 let mut v = s.json();
                 v["needed_per_s"] = json!((needed * 10.0).round() / 10.0);
-                v["received_per_s"] = json!((received * 10.0).round() / 10.0);
+                if s.reached < s.orders {
+                    v["received_per_s"] = json!((received * 10.0).round() / 10.0);
+                }
                 (m.kind().as_str().to_owned(), v)
             })
             .collect();

@@ -10,8 +10,8 @@
 //!   every answer (`x-current-token-count`), which the connector obeys; the
 //!   simulator allows 1,000 order calls a minute. A poll costs a call per
 //!   200 orders in its window (interval + 15 s overlap, 5 minutes once a
-//!   minute): at 1/7 of 200 orders/s, polling every second costs about 220
-//!   calls a minute, a fifth of the allowance.
+//!   minute): at this bench's 33 Walmart orders/s, polling every second
+//!   costs about 230 calls a minute, under a quarter of the allowance.
 //! - Etsy: 10,000 requests a day per app, shared with pushes (two requests
 //!   per listing): the connector's default, a minute.
 //! - eBay: every second, as before: a poll is a few `getOrders` pages, well
@@ -30,8 +30,6 @@ use crate::markets::Market;
 
 /// Default `--amazon-orders`: what `getOrderItems`' burst reads at once.
 pub const AMAZON_ORDERS: usize = RATES.get_order_items.burst as usize;
-/// Wait after the last order when no Amazon order is placed, in seconds.
-const DRAIN_S: f64 = 30.0;
 /// Slack after a change should have arrived: pushes queued behind others, a slow poll.
 const SLACK_S: f64 = 30.0;
 
@@ -112,7 +110,15 @@ fn amazon(
     total: usize,
 ) -> (usize, Duration, Option<String>) {
     let given = args.drain_s.map(|s| s.max(0.0));
-    let plain = Duration::from_secs_f64(given.unwrap_or(DRAIN_S));
+    // Without Amazon: the longest interval at which an origin without
+    // webhooks is polled, so the last orders are found, and then slack.
+    let longest_poll = poll_s
+        .iter()
+        .filter(|(m, _)| !matches!(m, Market::Amazon | Market::Shopify | Market::Woocommerce))
+        .map(|(_, &s)| f64::from(s))
+        .fold(0.0, f64::max);
+    let drain_s = longest_poll + SLACK_S;
+    let plain = Duration::from_secs_f64(given.unwrap_or(drain_s));
     let Some(&poll) = poll_s.get(&Market::Amazon) else { return (0, plain, None) };
     if args.amazon_orders == 0 {
         return (0, plain, Some("--amazon-orders 0".into()));
@@ -124,7 +130,7 @@ fn amazon(
         + beyond_burst / RATES.get_order_items.per_second
         + SLACK_S;
     // Amazon's orders are among the first: they need `needs_s` from the start.
-    let drain_s = (needs_s - args.seconds).max(DRAIN_S);
+    let drain_s = (needs_s - args.seconds).max(drain_s);
     match given {
         Some(g) if args.seconds + g < needs_s => {
             let why = format!(
