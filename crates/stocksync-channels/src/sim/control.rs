@@ -1,6 +1,6 @@
 //! What the marketplace simulators share on their control side: the body of
 //! `POST /_sim/orders` (create, change, cancel or ship an order), its answer,
-//! and a last-modified clock that never repeats a value.
+//! where webhooks go, and a last-modified clock that never repeats a value.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +82,14 @@ impl ModClock {
         self.last_ms = self.clock.now().millis().max(self.last_ms + 1);
         self.last_ms
     }
+}
+
+/// `POST /_sim/webhooks`: where order webhooks go, and the secret signing them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookTarget {
+    pub url: String,
+    pub secret: String,
 }
 
 /// Why a control request was refused.

@@ -89,13 +89,7 @@ struct SimItem {
     set_at_ms: i64,
 }
 
-/// `POST /_sim/webhooks`: where order webhooks go, and the secret signing them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookTarget {
-    pub url: String,
-    pub secret: String,
-}
+pub use super::control::WebhookTarget;
 
 /// Counters shown by `GET /_sim/state`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

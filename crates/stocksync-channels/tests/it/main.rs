@@ -9,6 +9,7 @@ mod ebay_contract;
 mod etsy;
 mod etsy_contract;
 mod graphql_schema;
+mod hooks;
 mod shopify;
 mod shopify_contract;
 mod specs;

@@ -2,13 +2,9 @@
 //! overlapping and shuffled pages, long orders, cancellations and removed
 //! units, per-entry `userErrors`, THROTTLED, and signed webhooks.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::HeaderMap;
 use stocksync_channels::clock::system_now;
 use stocksync_channels::connector::WebhookEvent;
 use stocksync_channels::http::RetryPolicy;
@@ -171,49 +167,13 @@ async fn a_429_is_obeyed_for_its_retry_after() {
     assert_eq!(err.kind, ErrorKind::Throttled(Some(Duration::from_secs(1))));
 }
 
-/// A stand-in for stocksync's webhook route: verifies with the connector,
-/// answers 401 on a bad signature, keeps what it accepted.
-#[derive(Clone)]
-struct Receiver {
-    connector: Connector,
-    got: Arc<Mutex<Vec<(Instant, WebhookEvent)>>>,
-    refused: Arc<Mutex<u32>>,
-}
-
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    match r.connector.verify_webhook(&headers, &body) {
-        Ok(event) => {
-            r.got.lock().unwrap().push((Instant::now(), event));
-            StatusCode::OK
-        }
-        Err(_) => {
-            *r.refused.lock().unwrap() += 1;
-            StatusCode::UNAUTHORIZED
-        }
-    }
-}
-
-async fn receiver(connector: Connector) -> (Receiver, Running) {
-    let r = Receiver { connector, got: Arc::default(), refused: Arc::default() };
-    let app = axum::Router::new().route("/hooks/shopify", post(receive)).with_state(r.clone());
-    let running = sim::spawn(app, "127.0.0.1:0").await.unwrap();
-    (r, running)
-}
-
-async fn settle(check: impl Fn() -> bool) {
-    for _ in 0..200 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+use crate::hooks::{receiver, settle};
 
 #[tokio::test]
 async fn signed_webhooks_carry_the_same_order_as_polling() {
     let (sim, _running, c) = start(ShopifySim::new(TOKEN, LOCATION, Faults::default())).await;
     let (r, hooks) = receiver(c.clone()).await;
-    sim.set_webhook(Some(WebhookTarget { url: format!("{}/hooks/shopify", hooks.url()), secret: SECRET.into() }));
+    sim.set_webhook(Some(WebhookTarget { url: format!("{}/hooks", hooks.url()), secret: SECRET.into() }));
     let a = sim.apply(OrderChange::create(&[("A-1", 2)])).unwrap();
     sim.apply(OrderChange::modify(&a.id).set_line("A-1", 1)).unwrap();
     sim.apply(OrderChange::modify(&a.id).cancel()).unwrap();
@@ -238,7 +198,7 @@ async fn signed_webhooks_carry_the_same_order_as_polling() {
 async fn a_bad_signature_is_refused_and_lost_or_late_webhooks_are_survivable() {
     let (sim, _running, c) = start(ShopifySim::new(TOKEN, LOCATION, Faults::default())).await;
     let (r, hooks) = receiver(c.clone()).await;
-    let url = format!("{}/hooks/shopify", hooks.url());
+    let url = format!("{}/hooks", hooks.url());
     sim.set_webhook(Some(WebhookTarget { url: url.clone(), secret: "not-the-secret".into() }));
     sim.apply(OrderChange::create(&[("A-1", 1)])).unwrap();
     settle(|| sim.view().stats.webhooks_refused == 1).await;

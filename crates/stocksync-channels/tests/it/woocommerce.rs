@@ -3,13 +3,9 @@
 //! lines, per-item batch errors for products and variations, a host's 429,
 //! bad keys, and signed webhooks (good, bad, lost, late).
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::HeaderMap;
 use stocksync_channels::clock::system_now;
 use stocksync_channels::connector::WebhookEvent;
 use stocksync_channels::http::RetryPolicy;
@@ -185,47 +181,13 @@ async fn a_hosts_429_is_obeyed_and_a_bad_key_refused() {
     assert!(err.message.contains("401") && err.message.contains("woocommerce_rest_authentication_error"), "{err}");
 }
 
-/// A stand-in for stocksync's webhook route: verifies with the connector.
-#[derive(Clone)]
-struct Receiver {
-    connector: Connector,
-    got: Arc<Mutex<Vec<(Instant, WebhookEvent)>>>,
-    refused: Arc<Mutex<u32>>,
-}
-
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    match r.connector.verify_webhook(&headers, &body) {
-        Ok(event) => {
-            r.got.lock().unwrap().push((Instant::now(), event));
-            StatusCode::OK
-        }
-        Err(_) => {
-            *r.refused.lock().unwrap() += 1;
-            StatusCode::UNAUTHORIZED
-        }
-    }
-}
-
-async fn receiver(connector: Connector) -> (Receiver, Running) {
-    let r = Receiver { connector, got: Arc::default(), refused: Arc::default() };
-    let app = axum::Router::new().route("/hooks/woo", post(receive)).with_state(r.clone());
-    (r.clone(), sim::spawn(app, "127.0.0.1:0").await.unwrap())
-}
-
-async fn settle(check: impl Fn() -> bool) {
-    for _ in 0..200 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+use crate::hooks::{receiver, settle};
 
 #[tokio::test]
 async fn signed_webhooks_carry_the_same_order_as_polling_and_bad_ones_are_refused() {
     let (sim, _running, c) = start(Faults::default()).await;
     let (r, hooks) = receiver(c.clone()).await;
-    let url = format!("{}/hooks/woo", hooks.url());
+    let url = format!("{}/hooks", hooks.url());
     sim.set_webhook(Some(WebhookTarget { url: url.clone(), secret: HOOK_SECRET.into() }));
     let a = sim.apply(OrderChange::create(&[("A-1", 2)])).unwrap();
     sim.apply(OrderChange::modify(&a.id).cancel()).unwrap();
