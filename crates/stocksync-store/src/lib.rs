@@ -294,11 +294,7 @@ impl Store {
         reason: Option<&str>,
         actor: &str,
     ) -> Result<stocksync_core::books::Level> {
-        let (sku, fc, reason, actor) = (sku.to_owned(), fc.to_owned(), reason.map(str::to_owned), actor.to_owned());
-        on_writer!(self, Isolation::Savepoint, |s| {
-            let cx = Ctx { at: s.now, actor: &actor };
-            workflow::adjust_stock(s, &sku, &fc, delta, reason.as_deref(), "", &cx)
-        })
+        self.adjust(None, sku, fc, delta, reason, actor).await
     }
 
     /// As `adjust_stock`, at most once per request: `request` is recorded
@@ -316,15 +312,30 @@ impl Store {
         reason: Option<&str>,
         actor: &str,
     ) -> Result<stocksync_core::books::Level> {
+        self.adjust(Some(request), sku, fc, delta, reason, actor).await
+    }
+
+    async fn adjust(
+        &self,
+        request: Option<RequestKey>,
+        sku: &str,
+        fc: &str,
+        delta: i64,
+        reason: Option<&str>,
+        actor: &str,
+    ) -> Result<stocksync_core::books::Level> {
         let (sku, fc, reason, actor) = (sku.to_owned(), fc.to_owned(), reason.map(str::to_owned), actor.to_owned());
         on_writer!(self, Isolation::Savepoint, |s| {
-            if s.claim_request(&request)? {
-                let cx = Ctx { at: s.now, actor: &actor };
-                workflow::adjust_stock(s, &sku, &fc, delta, reason.as_deref(), "", &cx)
-            } else {
-                use stocksync_core::books::Books;
-                let (item, fc) = (s.stock_item(&sku)?, s.fc(&fc)?.id);
-                s.level(item, fc)
+            match &request {
+                Some(r) if !s.claim_request(r)? => {
+                    use stocksync_core::books::Books;
+                    let (item, fc) = (s.stock_item(&sku)?, s.fc(&fc)?.id);
+                    s.level(item, fc)
+                }
+                _ => {
+                    let cx = Ctx { at: s.now, actor: &actor };
+                    workflow::adjust_stock(s, &sku, &fc, delta, reason.as_deref(), "", &cx)
+                }
             }
         })
     }
