@@ -298,3 +298,24 @@ impl Drop for PgDatabase {
         });
     }
 }
+
+/// A port free on loopback right now, for a server the test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until `{base}/healthz` answers; returns how long that took (for
+/// printing: this machine is shared, so it is never asserted). Fails after
+/// 30 s.
+pub async fn healthy(client: &reqwest::Client, base: &str) -> std::time::Duration {
+    let t = std::time::Instant::now();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return t.elapsed();
+        }
+        assert!(t.elapsed() < std::time::Duration::from_secs(30), "{base} did not come up");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

@@ -11,13 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::Sandbox;
+use crate::common::{Sandbox, free_port, healthy};
 
 const TOKEN: &str = "crash-test-bootstrap-token-0123456789";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn serve(sb: &Sandbox, url: &str, port: u16) -> Child {
     sb.cmd()
@@ -27,20 +23,6 @@ fn serve(sb: &Sandbox, url: &str, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("start serve")
-}
-
-/// Waits until `/healthz` answers; returns how long that took.
-async fn healthy(client: &reqwest::Client, base: &str) -> Duration {
-    let t = Instant::now();
-    loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return t.elapsed();
-        }
-        assert!(t.elapsed() < Duration::from_secs(30), "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 async fn call(client: &reqwest::Client, method: reqwest::Method, url: String, body: Value) -> (u16, Value) {

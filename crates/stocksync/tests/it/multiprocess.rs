@@ -26,7 +26,7 @@ use stocksync_core::channel::{ChannelKind, ChannelSettings};
 use stocksync_core::workflow::StockTarget;
 use stocksync_store::{NewChannel, NewListing, Store};
 
-use crate::common::{Backend, PgDatabase, Sandbox};
+use crate::common::{Backend, PgDatabase, Sandbox, free_port, healthy};
 
 const TOKEN: &str = "multi-process-test-token-0123456789";
 const PROCESSES: usize = 3;
@@ -97,20 +97,6 @@ impl Drop for Fleet {
             let _ = c.kill();
             let _ = c.wait();
         }
-    }
-}
-
-/// Waits until `/healthz` answers; returns how long that took.
-async fn healthy(client: &reqwest::Client, base: &str) -> Duration {
-    let t = Instant::now();
-    loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return t.elapsed();
-        }
-        assert!(t.elapsed() < Duration::from_secs(30), "{base} did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -213,9 +199,7 @@ async fn under_load(pg: &PgDatabase) {
     let (ebay_id, shop_id, own_id) = seed(&pg.url, &sims).await;
     let markets = Markets { ebay: ebay.clone(), shop: shop.clone(), receiver: receiver.clone(), ebay_id, shop_id };
 
-    let ports: Vec<u16> = (0..PROCESSES)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port())
-        .collect();
+    let ports: Vec<u16> = (0..PROCESSES).map(|_| free_port()).collect();
     let mut fleet = Fleet {
         sb: Sandbox::new(),
         url: pg.url.clone(),
