@@ -59,7 +59,7 @@ fn the_operations_parameters_and_usage_plans_are_the_specs() {
 
 async fn get(running: &Running, path: &str, token: &str) -> (u16, Value) {
     let url = format!("{}{path}", running.url());
-    let res = reqwest::Client::new().get(url).header("x-amz-access-token", token).send().await.unwrap();
+    let res = crate::client().get(url).header("x-amz-access-token", token).send().await.unwrap();
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
@@ -72,7 +72,7 @@ async fn token(running: &Running) -> String {
         ("client_secret", a.client_secret.as_str()),
     ];
     let body = serde_urlencoded::to_string(form).unwrap();
-    let res = reqwest::Client::new()
+    let res = crate::client()
         .post(format!("{}/auth/o2/token", running.url()))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
@@ -127,7 +127,7 @@ async fn simulated_orders_items_and_errors_are_the_specs_shapes() {
     assert_eq!(status, 403);
     oas.assert_valid("GetOrdersResponse", &denied);
     sim.faults.set(Faults { throttle: 1.0, ..Faults::default() });
-    let res = reqwest::Client::new()
+    let res = crate::client()
         .get(format!("{}/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER", running.url()))
         .header("x-amz-access-token", &token)
         .send()
@@ -153,7 +153,7 @@ async fn patches_and_listing_answers_are_the_specs_shapes() {
         oas.assert_valid("ListingsItemPatchRequest", &body);
     }
     let token = token(&running).await;
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let url = format!("{}/listings/2021-08-01/items/A2SIMSELLER/A-1?marketplaceIds=ATVPDKIKX0DER", running.url());
     for (body, want) in [
         (

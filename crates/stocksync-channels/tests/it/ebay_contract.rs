@@ -25,7 +25,7 @@ fn load() -> Option<Specs> {
 }
 
 async fn get(running: &Running, path: &str, token: &str) -> (u16, Value) {
-    let res = reqwest::Client::new().get(format!("{}{path}", running.url())).bearer_auth(token).send().await.unwrap();
+    let res = crate::client().get(format!("{}{path}", running.url())).bearer_auth(token).send().await.unwrap();
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
@@ -98,7 +98,7 @@ async fn pushes_and_their_results_are_bulk_price_quantity_shapes() {
         oas.assert_valid("BulkPriceQuantity", &body);
     }
 
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let url = format!("{}/sell/inventory/v1/bulk_update_price_quantity", running.url());
     for (body, want) in [
         (json!({"requests": [{"sku": "A-1", "shipToLocationAvailability": {"quantity": 2}}]}), 200),

@@ -195,7 +195,7 @@ async fn both_credentials_are_required() {
     let err = wrong_token.fetch_orders(since, until).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Permanent);
     assert!(err.message.contains("401") && err.message.contains("invalid_token"), "{err}");
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let res = client
         .get(format!("{}/v3/application/shops/{SHOP}/receipts", running.url()))
         .header("x-api-key", KEYSTRING)

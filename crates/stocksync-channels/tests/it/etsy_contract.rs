@@ -46,7 +46,7 @@ async fn inventory_writes_fit_the_put_schema_and_answers_their_components() {
     sim.add_item(ItemSeed { sku: "T-BLUE".into(), quantity: 7, listing: Some("Tee".into()) });
     let single = sim.add_item(ItemSeed { sku: "A-1".into(), quantity: 1, listing: None });
 
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let get = |path: String| {
         client
             .get(format!("{}{path}", running.url()))
@@ -111,7 +111,7 @@ async fn simulated_receipts_and_errors_fit_the_components() {
     let b = sim.apply(OrderChange::create(&[("C-3", 1)])).unwrap();
     sim.apply(OrderChange::modify(&a.id).cancel()).unwrap();
     sim.apply(OrderChange::modify(&b.id).ship()).unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let url =
         format!("{}/v3/application/shops/{SHOP}/receipts?min_last_modified=946684800&limit=1&offset=1", running.url());
     let page: Value = client

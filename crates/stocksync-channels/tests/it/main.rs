@@ -17,3 +17,10 @@ mod walmart;
 mod walmart_contract;
 mod woocommerce;
 mod woocommerce_contract;
+
+/// A plain HTTP client for talking to a simulator directly (with the TLS
+/// provider installed first: reqwest is built without one).
+pub fn client() -> reqwest::Client {
+    stocksync_channels::install_tls_provider();
+    reqwest::Client::new()
+}

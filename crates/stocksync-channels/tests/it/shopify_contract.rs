@@ -65,8 +65,7 @@ fn every_field_argument_and_variable_exists_in_2025_01() {
 
 async fn replay(running: &Running, request: &Value) -> Value {
     let url = format!("{}/admin/api/2025-01/graphql.json", running.url());
-    let res =
-        reqwest::Client::new().post(url).header("x-shopify-access-token", TOKEN).json(request).send().await.unwrap();
+    let res = crate::client().post(url).header("x-shopify-access-token", TOKEN).json(request).send().await.unwrap();
     res.json().await.unwrap()
 }
 

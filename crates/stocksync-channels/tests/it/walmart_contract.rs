@@ -75,7 +75,7 @@ async fn inventory_bodies_answers_and_errors_fit_the_inventory_spec() {
         oas.assert_valid("Inventory", &body);
     }
 
-    let token: Value = reqwest::Client::new()
+    let token: Value = crate::client()
         .post(format!("{}/v3/token", running.url()))
         .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
         .header("WM_QOS.CORRELATION_ID", "b3261d2d-028a-4ef7-8602-633c23200af6")
@@ -92,7 +92,7 @@ async fn inventory_bodies_answers_and_errors_fit_the_inventory_spec() {
     assert!(oas.errors(token_schema, &token).is_empty(), "{token}");
     let access = token["access_token"].as_str().unwrap();
     let call = |method: reqwest::Method, path: &str| {
-        reqwest::Client::new()
+        crate::client()
             .request(method, format!("{}{path}", running.url()))
             .header("WM_SEC.ACCESS_TOKEN", access)
             .header("WM_QOS.CORRELATION_ID", "b3261d2d-028a-4ef7-8602-633c23200af6")

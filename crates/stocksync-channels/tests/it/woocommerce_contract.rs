@@ -31,7 +31,7 @@ fn assert_valid(name: &str, instance: &Value) {
 
 async fn get(running: &Running, path: &str, key: &str) -> (u16, Value) {
     let url = format!("{}/wp-json/wc/v3{path}", running.url());
-    let res = reqwest::Client::new().get(url).basic_auth(key, Some(SECRET)).send().await.unwrap();
+    let res = crate::client().get(url).basic_auth(key, Some(SECRET)).send().await.unwrap();
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
@@ -81,7 +81,7 @@ async fn batch_bodies_and_answers_fit_the_documented_shapes() {
     }
     let url = format!("{}/wp-json/wc/v3/products/batch", running.url());
     let body = json!({ "update": [{ "id": a.parse::<u64>().unwrap(), "stock_quantity": 2 }, { "id": 999, "stock_quantity": 1 }] });
-    let res = reqwest::Client::new().post(url).basic_auth(KEY, Some(SECRET)).json(&body).send().await.unwrap();
+    let res = crate::client().post(url).basic_auth(KEY, Some(SECRET)).json(&body).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let answer: Value = res.json().await.unwrap();
     assert_valid("batch_response", &answer);

@@ -304,6 +304,13 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A plain HTTP client, with the TLS provider installed first (reqwest is
+/// built without one).
+pub fn client() -> reqwest::Client {
+    stocksync_channels::install_tls_provider();
+    reqwest::Client::new()
+}
+
 /// Waits until `{base}/healthz` answers; returns how long that took (for
 /// printing: this machine is shared, so it is never asserted). Fails after
 /// 30 s.

@@ -38,8 +38,7 @@ async fn kill_9_while_orders_are_acknowledged_loses_none() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let api = format!("{base}/api/v1");
-    stocksync_channels::install_tls_provider();
-    let client = reqwest::Client::new();
+    let client = crate::common::client();
     let mut server = serve(&sb, &url, port);
     healthy(&client, &base).await;
     use reqwest::Method;
@@ -141,7 +140,7 @@ async fn kill_9_during_bench_ingest_leaves_a_consistent_database() {
     sb.run(&["check", "--database-url", &url]).expect_code(0);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = crate::common::client();
     let mut server = serve(&sb, &url, port);
     let up = healthy(&client, &base).await;
     println!(

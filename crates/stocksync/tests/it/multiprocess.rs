@@ -183,7 +183,6 @@ fn three_processes_one_killed_every_10_s_lose_nothing() {
 
 async fn under_load(pg: &PgDatabase) {
     let secs: u64 = std::env::var("STOCKSYNC_TEST_MULTIPROCESS_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
-    stocksync_channels::install_tls_provider();
     let ebay = EbaySim::new("ebay-token", Faults::default());
     let shop = ShopifySim::new("shop-token", 7, Faults::default());
     let receiver = ApiSim::new("api-secret", Faults::default());
@@ -207,7 +206,7 @@ async fn under_load(pg: &PgDatabase) {
         children: (0..PROCESSES).map(|_| None).collect(),
         up: Arc::new(Mutex::new(vec![false; PROCESSES])),
     };
-    let client = reqwest::Client::new();
+    let client = crate::common::client();
     for i in 0..PROCESSES {
         fleet.start(i);
         healthy(&client, &fleet.base(i)).await;

@@ -204,8 +204,7 @@ async fn a_seller_works_through_every_page_in_chromium() {
     // An order placed on the store (through the API, as the seller's shop does) shows with its FC.
     let token = "browser-test-token-0123456789abcdef";
     store.create_token("shop", Role::Operator, token).await.unwrap();
-    stocksync_channels::install_tls_provider();
-    let res = reqwest::Client::new()
+    let res = crate::common::client()
         .post(format!("{base}/api/v1/channels/{channel}/orders"))
         .bearer_auth(token)
         .json(&json!({"external_id": "WEB-1001", "lines": [{"line_id": "1", "channel_sku": "MUG", "quantity": 1}]}))
