@@ -77,6 +77,7 @@ pub struct AmazonConnector {
     http: HttpClient,
     ops: Ops,
     tokens: TokenCache,
+    items: orders::ItemsCache,
     clock: Clock,
 }
 
@@ -128,6 +129,7 @@ impl AmazonConnector {
             cfg,
             ops: Ops::new(RATES),
             tokens: TokenCache::default(),
+            items: orders::ItemsCache::default(),
             clock: Clock::system(),
         })
     }

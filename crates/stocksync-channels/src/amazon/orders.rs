@@ -5,6 +5,7 @@
 //! importer's overlap (5 minutes) re-reads what the clamp left for later.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -31,6 +32,46 @@ const ITEM_PAGES_MAX: usize = 20;
 /// Amazon states no total to check against afterwards, so this is the only
 /// guard: more tries than for the APIs that do.
 const PAGE_REFETCH_MAX: usize = 5;
+
+/// How long an order's items are remembered after its last change: longer
+/// than the importer's deepest overlap (5 minutes), so a re-read window
+/// finds every unchanged order here.
+const ITEMS_KEPT_MS: i64 = 30 * 60_000;
+
+/// How long after an order's `LastUpdateDate` its items may be remembered:
+/// that date has whole seconds, so a change within the same second would
+/// keep it; a second later (plus the clock skew `UPDATED_BEFORE_LAG_MS`
+/// allows) any change moves it. Orders are only asked for two minutes after
+/// their last change, so in practice every read is remembered.
+const ITEMS_SETTLED_MS: i64 = 11_000;
+
+/// Items already read, by order id, with the `LastUpdateDate` they were
+/// read at. Amazon moves `LastUpdateDate` on every change to an order (a
+/// cancelled unit included), so an order seen again with the same date has
+/// the same items: re-reading them would spend `getOrderItems`' 0.5 calls a
+/// second on nothing (each poll re-reads minutes of orders). Clones share it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ItemsCache(Arc<Mutex<HashMap<String, ItemsRead>>>);
+
+/// An order's items and the `LastUpdateDate` they were read at.
+type ItemsRead = (Timestamp, Vec<OrderItem>);
+
+impl ItemsCache {
+    fn get(&self, order_id: &str, updated: Timestamp) -> Option<Vec<OrderItem>> {
+        let held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        held.get(order_id).filter(|(at, _)| *at == updated).map(|(_, items)| items.clone())
+    }
+
+    fn put(&self, order_id: &str, updated: Timestamp, items: &[OrderItem]) {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        held.insert(order_id.to_owned(), (updated, items.to_vec()));
+    }
+
+    /// Forgets orders last changed before `before`.
+    fn prune(&self, before: Timestamp) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).retain(|_, (at, _)| *at >= before);
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct OrdersResponse {
@@ -67,9 +108,9 @@ struct ItemsList {
     next_token: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct OrderItem {
+pub(super) struct OrderItem {
     #[serde(rename = "ASIN")]
     asin: String,
     #[serde(rename = "SellerSKU")]
@@ -79,7 +120,8 @@ struct OrderItem {
 }
 
 impl AmazonConnector {
-    /// Orders whose `LastUpdateDate` is in `[since, min(until, now − 2 min))`, with their items.
+    /// Orders whose `LastUpdateDate` is in `[since, min(until, now − 2 min))`,
+    /// with their items (read once per `LastUpdateDate`: `ItemsCache`).
     pub async fn fetch_orders(&self, since: Timestamp, until: Timestamp) -> Result<Vec<RemoteOrder>, ChannelError> {
         // Amazon keeps whole seconds: the window starts at one (see WooCommerce).
         let since = Timestamp(since.millis().div_euclid(1000) * 1000);
@@ -90,9 +132,21 @@ impl AmazonConnector {
         let headers = self.order_headers(since, until).await?;
         let mut orders = Vec::with_capacity(headers.len());
         for order in headers.into_values() {
-            let lines = self.order_items(&order.amazon_order_id).await?;
+            let id = &order.amazon_order_id;
+            let updated = stamp(id, "LastUpdateDate", &order.last_update_date)?;
+            let lines = match self.items.get(id, updated) {
+                Some(lines) => lines,
+                None => {
+                    let lines = self.order_items(id).await?;
+                    if self.clock.now().millis() - updated.millis() >= ITEMS_SETTLED_MS {
+                        self.items.put(id, updated, &lines);
+                    }
+                    lines
+                }
+            };
             orders.push(map_order(order, lines)?);
         }
+        self.items.prune(Timestamp(since.millis() - ITEMS_KEPT_MS));
         Ok(in_window(orders, since, until))
     }
 

@@ -1,5 +1,6 @@
 //! The Amazon connector against the SP-API simulator: `NextToken` paging
-//! with duplicated and shuffled pages, `getOrderItems` per order,
+//! with duplicated and shuffled pages, `getOrderItems` per order (once per
+//! change of the order),
 //! cancellations and lowered quantities, the two-minute rule, per-entry
 //! patch results, per-operation buckets (429 `QuotaExceeded` without
 //! `Retry-After`), and LWA tokens refreshed before and after expiry.
@@ -119,6 +120,15 @@ async fn cancellations_lowered_quantities_and_shipments_come_through() {
     let (since, until) = window();
     let before = find(&c.fetch_orders(since, until).await.unwrap(), &a.id).clone();
     assert_eq!((before.status, before.lines[0].quantity), (SourceStatus::Open, 3));
+    let item_reads = || sim.view().stats.calls["getOrderItems"];
+    assert_eq!(item_reads(), 2);
+    let again = c.fetch_orders(since, until).await.unwrap();
+    assert_eq!(find(&again, &a.id), &before, "unchanged orders come back whole");
+    assert_eq!(item_reads(), 2, "items of an order whose LastUpdateDate did not move are not read again");
+    // LastUpdateDate has whole seconds, and Amazon shows an order only two
+    // minutes after its last change: a change never shares its second with a read.
+    let next_second = || tokio::time::sleep(Duration::from_millis(1100));
+    next_second().await;
     sim.apply(OrderChange::modify(&a.id).set_line("A-1", 1)).unwrap();
     sim.apply(OrderChange::modify(&b.id).cancel()).unwrap();
     let after = c.fetch_orders(since, until).await.unwrap();
@@ -126,6 +136,8 @@ async fn cancellations_lowered_quantities_and_shipments_come_through() {
     assert_eq!((changed.lines[0].quantity, &changed.lines[0].line_id), (1, &before.lines[0].line_id));
     assert!(changed.updated_at >= before.updated_at);
     assert_eq!(find(&after, &b.id).status, SourceStatus::Cancelled);
+    assert_eq!(item_reads(), 4, "both changed orders read again");
+    next_second().await;
     sim.apply(OrderChange::modify(&a.id).ship()).unwrap();
     assert_eq!(find(&c.fetch_orders(since, until).await.unwrap(), &a.id).status, SourceStatus::Shipped);
 }
