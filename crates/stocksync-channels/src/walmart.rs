@@ -7,8 +7,9 @@
 //! secret) in `WM_SEC.ACCESS_TOKEN`, with `WM_QOS.CORRELATION_ID` (a fresh
 //! GUID) and `WM_SVC.NAME` on every call. Walmart counts calls per API in
 //! windows and says what is left on every answer (`x-current-token-count`,
-//! `x-next-replenish-time`): the connector stops at zero until the
-//! replenish time, and a 429 waits for it too.
+//! `x-next-replenish-time`): the connector stops calling that API at zero
+//! until the replenish time, and a 429 waits for it too. The orders and
+//! inventory APIs are counted apart, so polls never queue behind pushes.
 
 mod orders;
 mod throttle;
@@ -18,7 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::http::{HttpClient, Limits, RetryPolicy, json};
+use crate::http::{HttpClient, Limits, OpLimit, RetryPolicy, json};
 use crate::model::{ChannelConfig, ChannelError, PushEntry, PushResult, RemoteListing};
 use crate::oauth::{Granted, TokenCache};
 
@@ -30,9 +31,12 @@ pub const SERVICE_NAME: &str = "Walmart Marketplace";
 /// work; ten keeps one batch short when Walmart makes the connector wait.
 pub const PUSH_BATCH_MAX: usize = 10;
 /// Walmart's allowances are per API and per seller and come back in the
-/// headers of every answer, which the connector obeys; this backstop only
-/// keeps a burst of pushes from arriving all at once.
-const LIMITS: Limits = Limits { per_second: 10, burst: 10 };
+/// headers of every answer, which the connector obeys; this per-API pace
+/// only keeps a burst of calls from arriving all at once.
+const API_PER_SECOND: f64 = 10.0;
+const API_BURST: u32 = 10;
+/// The channel-wide backstop, above the two APIs' paces together.
+const LIMITS: Limits = Limits { per_second: 25, burst: 25 };
 /// `GET /v3/inventories` page size: 50 is the most one page carries [spec:
 /// "nextCursor … to retrieve the next 50 items"].
 const LISTINGS_PAGE_SIZE: u32 = 50;
@@ -44,8 +48,23 @@ pub struct WalmartConnector {
     cfg: ChannelConfig,
     http: HttpClient,
     tokens: TokenCache,
-    replenish: Replenish,
+    orders_api: Api,
+    inventory_api: Api,
     clock: Clock,
+}
+
+/// One of Walmart's APIs as the connector paces it: its own bucket and its
+/// own pause when Walmart says its allowance is spent.
+#[derive(Debug, Clone)]
+struct Api {
+    pace: OpLimit,
+    replenish: Replenish,
+}
+
+impl Api {
+    fn new() -> Self {
+        Self { pace: OpLimit::new(API_PER_SECOND, API_BURST), replenish: Replenish::default() }
+    }
 }
 
 /// Walmart's error container, `{errors:{error:[{code, description, info}]}}`
@@ -125,7 +144,14 @@ struct Amount {
 impl WalmartConnector {
     pub fn new(cfg: ChannelConfig, policy: RetryPolicy) -> Result<Self, ChannelError> {
         let http = HttpClient::new(LIMITS, policy)?.with_throttle_wait(throttle::wait_from_headers);
-        Ok(Self { http, cfg, tokens: TokenCache::default(), replenish: Replenish::default(), clock: Clock::system() })
+        Ok(Self {
+            http,
+            cfg,
+            tokens: TokenCache::default(),
+            orders_api: Api::new(),
+            inventory_api: Api::new(),
+            clock: Clock::system(),
+        })
     }
 
     /// Tokens fetched so far.
@@ -165,22 +191,23 @@ impl WalmartConnector {
         Ok(Granted { access_token: answer.access_token, expires_in_s: answer.expires_in })
     }
 
-    /// One call with the headers Walmart requires, after any pause the last
-    /// answer's token count asked for. A 401 (the token expired early) drops
-    /// the token and tries once more with a fresh one.
+    /// One call to `api` with the headers Walmart requires, after any pause
+    /// that API's last answer asked for. A 401 (the token expired early)
+    /// drops the token and tries once more with a fresh one.
     async fn call(
         &self,
+        api: &Api,
         method: Method,
         path_and_query: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Response, ChannelError> {
         let url = self.url(path_and_query);
         for attempt in 0..2 {
-            self.replenish.wait(self.http.policy().max_retry_after).await?;
+            api.replenish.wait(self.http.policy().max_retry_after).await?;
             let token = self.access_token().await?;
             let res = self
                 .http
-                .send(|c| {
+                .send_op(&api.pace, |c| {
                     let req = c
                         .request(method.clone(), &url)
                         .header("WM_SEC.ACCESS_TOKEN", &token)
@@ -193,7 +220,7 @@ impl WalmartConnector {
                     }
                 })
                 .await?;
-            self.replenish.observe(&res);
+            api.replenish.observe(&res);
             if res.status().is_success() {
                 return Ok(res);
             }
@@ -224,9 +251,10 @@ impl WalmartConnector {
         let query = serde_urlencoded::to_string([("sku", &e.channel_sku)])
             .map_err(|err| ChannelError::permanent(format!("encoding the query: {err}")))?
             .replace('+', "%20");
-        let res = self.call(Method::PUT, &format!("/v3/inventory?{query}"), Some(body)).await.map_err(|err| {
-            ChannelError { message: format!("Walmart SKU {}: {}", e.channel_sku, err.message), ..err }
-        })?;
+        let res =
+            self.call(&self.inventory_api, Method::PUT, &format!("/v3/inventory?{query}"), Some(body)).await.map_err(
+                |err| ChannelError { message: format!("Walmart SKU {}: {}", e.channel_sku, err.message), ..err },
+            )?;
         #[derive(Deserialize)]
         struct Echo {
             sku: String,
@@ -249,7 +277,8 @@ impl WalmartConnector {
             }
             let query = serde_urlencoded::to_string(query).unwrap_or_default();
             let page: Inventories =
-                json(self.call(Method::GET, &format!("/v3/inventories?{query}"), None).await?).await?;
+                json(self.call(&self.inventory_api, Method::GET, &format!("/v3/inventories?{query}"), None).await?)
+                    .await?;
             for inv in page.elements.map(|e| e.inventories).unwrap_or_default() {
                 let total: f64 = inv.nodes.iter().filter_map(|n| n.input_qty.as_ref()).map(|q| q.amount).sum();
                 listings.push(RemoteListing { channel_sku: inv.sku, external_id: None, quantity: Some(total as i64) });

@@ -157,7 +157,8 @@ impl WalmartConnector {
     }
 
     async fn orders_page(&self, cursor: &str) -> Result<OrderList, ChannelError> {
-        let answer: OrdersAnswer = json(self.call(Method::GET, &format!("/v3/orders{cursor}"), None).await?).await?;
+        let answer: OrdersAnswer =
+            json(self.call(&self.orders_api, Method::GET, &format!("/v3/orders{cursor}"), None).await?).await?;
         Ok(answer.list)
     }
 }

@@ -137,6 +137,11 @@ async fn an_empty_allowance_is_waited_out_before_walmart_has_to_say_429() {
     let ErrorKind::Throttled(Some(wait)) = results[2].as_ref().unwrap_err().kind else { panic!("{results:?}") };
     assert!(wait > Duration::from_secs(50), "until the window refills: {wait:?}");
     assert_eq!(sim.view().stats.calls["inventory"], 2, "no call was spent on a sure refusal");
+    // Walmart counts each API apart: a spent inventory allowance does not stop order polls.
+    sim.apply(OrderChange::create(&[("A", 1)])).unwrap();
+    let now = system_now().millis();
+    let orders = c.fetch_orders(Timestamp(now - 60_000), Timestamp(now + 60_000)).await.unwrap();
+    assert_eq!(orders.len(), 1);
 }
 
 #[tokio::test]
