@@ -14,7 +14,7 @@ use reqwest::Response;
 use serde::Deserialize;
 
 use crate::connector::WebhookEvent;
-use crate::http::{HttpClient, Limits, RetryPolicy, json};
+use crate::http::{HttpClient, Limits, OpLimit, RetryPolicy, json};
 use crate::model::{ChannelConfig, ChannelError, RemoteListing};
 
 pub const API_PREFIX: &str = "/wp-json/wc/v3";
@@ -27,6 +27,11 @@ pub const PAGE_SIZE: u64 = 100;
 /// are few, a WAF may answer 429 or 503). 5 requests/s, burst 10, keeps a
 /// small shared host responsive while pushes of 100 SKUs per call keep up.
 const LIMITS: Limits = Limits { per_second: 5, burst: 10 };
+/// Reads (order polls, the safety net behind webhooks, and listing reads)
+/// take at most 2 of those 5 a second, so pushes always have 3 (300 SKUs a
+/// second): a poll re-reading minutes of orders must not hold quantities back.
+const READS_PER_SECOND: f64 = 2.0;
+const READS_BURST: u32 = 2;
 /// Product pages read at most: 1,000 × 100 = 100,000 products; a longer
 /// chain of pages is a loop.
 const PRODUCT_PAGES_MAX: u64 = 1_000;
@@ -38,6 +43,7 @@ const VARIATION_PAGES_MAX: u64 = 100;
 pub struct WooConnector {
     cfg: ChannelConfig,
     http: HttpClient,
+    reads: OpLimit,
 }
 
 /// WooCommerce's error body, a WP_Error: `{code, message, data:{status}}`.
@@ -65,7 +71,7 @@ struct Product {
 
 impl WooConnector {
     pub fn new(cfg: ChannelConfig, policy: RetryPolicy) -> Result<Self, ChannelError> {
-        Ok(Self { http: HttpClient::new(LIMITS, policy)?, cfg })
+        Ok(Self { http: HttpClient::new(LIMITS, policy)?, cfg, reads: OpLimit::new(READS_PER_SECOND, READS_BURST) })
     }
 
     fn url(&self, path_and_query: &str) -> String {
@@ -79,7 +85,7 @@ impl WooConnector {
     async fn get(&self, path_and_query: &str) -> Result<Response, ChannelError> {
         let (key, secret) = self.keys()?;
         let url = self.url(path_and_query);
-        let res = self.http.send(|c| c.get(&url).basic_auth(key, Some(secret))).await?;
+        let res = self.http.send_op(&self.reads, |c| c.get(&url).basic_auth(key, Some(secret))).await?;
         ok_or_wp_error(res).await
     }
 

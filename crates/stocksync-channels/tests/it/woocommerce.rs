@@ -1,6 +1,7 @@
 //! The WooCommerce connector against the WooCommerce simulator: numbered
 //! pages with duplicated and shuffled pages, cancellations and changed
-//! lines, per-item batch errors for products and variations, a host's 429,
+//! lines, per-item batch errors for products and variations, reads paced
+//! apart from pushes, a host's 429,
 //! bad keys, and signed webhooks (good, bad, lost, late).
 
 use std::time::{Duration, Instant};
@@ -153,6 +154,25 @@ async fn batches_are_cut_at_100_items() {
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(sim.view().stats.batch_calls, 3);
     assert_eq!(sim.view().listings["S-249"].quantity, Some(249));
+}
+
+#[tokio::test]
+async fn reads_take_at_most_two_calls_a_second_so_a_push_never_waits_behind_them() {
+    let (sim, _running, c) = start(Faults::default()).await;
+    for i in 0..1_000 {
+        sim.add_item(ItemSeed { sku: format!("S-{i:04}"), quantity: 1, parent: None });
+    }
+    let id = sim.add_item(ItemSeed { sku: "HOT".into(), quantity: 1, parent: None });
+    let started = Instant::now();
+    let reader = c.clone();
+    // 11 pages of 100: 2 at once, then one every half second.
+    let read = tokio::spawn(async move { reader.fetch_listings().await });
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(c.push(&[entry("HOT", 7, Some(&id))]).await[0].is_ok());
+    assert!(!read.is_finished(), "the push went out while the listings were still being read");
+    assert_eq!(read.await.unwrap().unwrap().len(), 1_001);
+    assert!(started.elapsed() >= Duration::from_millis(4_500), "reads paced at 2/s: {:?}", started.elapsed());
+    assert_eq!(sim.view().listings["HOT"].quantity, Some(7));
 }
 
 #[tokio::test]
