@@ -54,7 +54,6 @@ impl Connector {
         }
     }
 
-    /// Whether stocksync polls this channel for orders.
     /// The latest end a poll's window may have now. Amazon refuses windows
     /// ending less than 2 minutes ago, so its end lags; the import cursor is
     /// this end, so nothing between it and now is skipped.
@@ -65,6 +64,7 @@ impl Connector {
         }
     }
 
+    /// Whether stocksync polls this channel for orders.
     pub fn polls_orders(&self) -> bool {
         match self {
             Self::Api(_) => false,
