@@ -72,6 +72,10 @@ pub struct Args {
     /// webhooks plus 30, or what Amazon's orders need].
     #[arg(long)]
     pub drain_s: Option<f64>,
+    /// Also write every order's arrival at every receiver to this CSV file
+    /// (`order,origin,placed_ms,receiver,shown_ms`).
+    #[arg(long)]
+    pub trace: Option<std::path::PathBuf>,
 }
 
 /// Units of each SKU at the start (every marketplace already shows them).
@@ -94,6 +98,10 @@ pub async fn run(store: &Store, args: Args) -> anyhow::Result<(Report, bool)> {
     let stale = world.markets.api.state().stale.len();
     world.stop().await?;
 
+    if let Some(path) = &args.trace {
+        measure::write_trace(path, &plan.markets, &placed, &arrivals)
+            .with_context(|| format!("writing the trace to {}", path.display()))?;
+    }
     let stats = measure::Stats::new(&plan, &placed, &arrivals, seconds, ended_ms);
     stats.print_missing();
     let mut report = super::report(store, "e2e", seconds, placed.len() as u64, &[]).await?;

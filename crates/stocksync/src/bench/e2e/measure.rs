@@ -75,6 +75,30 @@ pub async fn drain(
     }
 }
 
+/// Writes every (order, receiver) pair as a CSV line: `order`, `origin`,
+/// `placed_ms`, `receiver`, `shown_ms` (empty when never shown), for
+/// finding when in a run the slow ones were placed.
+pub fn write_trace(
+    path: &std::path::Path,
+    receivers: &[Market],
+    placed: &[Placed],
+    at: &Arrivals,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "order,origin,placed_ms,receiver,shown_ms")?;
+    for (i, p) in placed.iter().enumerate() {
+        for (r, &receiver) in receivers.iter().enumerate() {
+            if receiver == p.origin {
+                continue;
+            }
+            let shown = at[i][r].map(|ms| ms.to_string()).unwrap_or_default();
+            writeln!(out, "{i},{},{},{},{shown}", p.origin.kind().as_str(), p.at_ms, receiver.kind().as_str())?;
+        }
+    }
+    out.flush()
+}
+
 /// Latencies of one set of orders, ms: how many arrived, and the spread.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spread {
