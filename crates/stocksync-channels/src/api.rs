@@ -41,6 +41,12 @@ impl ApiConnector {
         Ok(Self { http: HttpClient::new(LIMITS, policy)?, cfg })
     }
 
+    /// Waits until a push call may go out and takes its place in the rate
+    /// limits (see `HttpClient::ready`).
+    pub async fn push_ready(&self) {
+        self.http.ready(None).await;
+    }
+
     /// Sends one batch; the channel acknowledges it whole, so every entry
     /// shares the outcome.
     pub async fn push(&self, entries: &[PushEntry]) -> Vec<PushResult> {

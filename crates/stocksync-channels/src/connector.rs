@@ -96,6 +96,21 @@ impl Connector {
         }
     }
 
+    /// Waits until a push call may go out now, taking its place in the
+    /// channel's limits; call it before choosing what to push, so that what
+    /// changes during the wait goes out in that call.
+    pub async fn push_ready(&self) {
+        match self {
+            Self::Api(c) => c.push_ready().await,
+            Self::Amazon(c) => c.push_ready().await,
+            Self::Ebay(c) => c.push_ready().await,
+            Self::Etsy(c) => c.push_ready().await,
+            Self::Shopify(c) => c.push_ready().await,
+            Self::Woocommerce(c) => c.push_ready().await,
+            Self::Walmart(c) => c.push_ready().await,
+        }
+    }
+
     /// Sends quantities; one result per entry, in order.
     pub async fn push(&self, entries: &[PushEntry]) -> Vec<PushResult> {
         match self {

@@ -3,9 +3,15 @@
 //! connections and 5xx, a per-channel rate limiter seeded from the API's
 //! published limits, optional per-operation limiters for APIs that budget
 //! each operation apart (Amazon), and obedience to 429 with `Retry-After`.
+//!
+//! A caller about to decide what to send (the push worker, before it claims
+//! a batch) can take the next request's cells first (`HttpClient::ready`):
+//! the wait for the limiter then comes before the decision, not between it
+//! and the request, so what changed during the wait still goes in.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -23,11 +29,42 @@ pub struct Limits {
     pub burst: u32,
 }
 
+/// A token bucket whose next cell may be taken ahead of the request that
+/// spends it (`reserve`); every request still spends exactly one cell.
+struct Gate {
+    limiter: DefaultDirectRateLimiter,
+    /// A cell taken by `reserve` and not yet spent. At most one: a second
+    /// `reserve` returns at once.
+    prepaid: AtomicBool,
+}
+
+impl Gate {
+    fn new(quota: Quota) -> Self {
+        Self { limiter: RateLimiter::direct(quota), prepaid: AtomicBool::new(false) }
+    }
+
+    /// Waits for a cell, unless one was taken ahead.
+    async fn pass(&self) {
+        if !self.prepaid.swap(false, Ordering::AcqRel) {
+            self.limiter.until_ready().await;
+        }
+    }
+
+    /// Takes the next cell now, for the request that comes next. Two racing
+    /// callers may both take one; one cell is then wasted, never overspent.
+    async fn reserve(&self) {
+        if !self.prepaid.load(Ordering::Acquire) {
+            self.limiter.until_ready().await;
+            self.prepaid.store(true, Ordering::Release);
+        }
+    }
+}
+
 /// One operation's own token bucket, for APIs that publish a budget per
 /// operation (Amazon SP-API) rather than per channel. Clones share the bucket.
 #[derive(Clone)]
 pub struct OpLimit {
-    limiter: Arc<DefaultDirectRateLimiter>,
+    limiter: Arc<Gate>,
     /// What to wait after a 429 that names no `Retry-After`: the time the
     /// bucket takes to earn one request back.
     pub throttle_wait: Duration,
@@ -47,7 +84,7 @@ impl OpLimit {
         let period = Duration::from_secs_f64(1.0 / per_second).max(Duration::from_micros(1));
         let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst);
-        Self { limiter: Arc::new(RateLimiter::direct(quota)), throttle_wait: period }
+        Self { limiter: Arc::new(Gate::new(quota)), throttle_wait: period }
     }
 }
 
@@ -81,7 +118,7 @@ impl Default for RetryPolicy {
 #[derive(Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
-    limiter: Arc<DefaultDirectRateLimiter>,
+    limiter: Arc<Gate>,
     policy: RetryPolicy,
     /// Reads how long a 429 asks to wait (`Retry-After` unless a channel
     /// says it in headers of its own).
@@ -104,7 +141,7 @@ impl HttpClient {
             .map_err(|e| ChannelError::permanent(format!("cannot build an HTTP client: {e}")))?;
         let per_second = NonZeroU32::new(limits.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        let limiter = Arc::new(RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)));
+        let limiter = Arc::new(Gate::new(Quota::per_second(per_second).allow_burst(burst)));
         Ok(Self { client, limiter, policy, throttle_wait: retry_after })
     }
 
@@ -117,6 +154,15 @@ impl HttpClient {
 
     pub fn policy(&self) -> RetryPolicy {
         self.policy
+    }
+
+    /// Waits until the next request (through `op`, if given) may go out,
+    /// and takes its cells now: that request then leaves without waiting.
+    pub async fn ready(&self, op: Option<&OpLimit>) {
+        if let Some(op) = op {
+            op.limiter.reserve().await;
+        }
+        self.limiter.reserve().await;
     }
 
     /// Sends the request `build` makes, retrying what is worth retrying.
@@ -165,9 +211,9 @@ impl HttpClient {
         F: Fn(&reqwest::Client) -> RequestBuilder,
     {
         if let Some(op) = op {
-            op.limiter.until_ready().await;
+            op.limiter.pass().await;
         }
-        self.limiter.until_ready().await;
+        self.limiter.pass().await;
         let res = build(&self.client).timeout(self.policy.timeout).send().await.map_err(|e| {
             if e.is_timeout() {
                 ChannelError::transient(format!("timed out: {e}"))
@@ -208,4 +254,25 @@ pub async fn check_status(res: Response) -> Result<Response, ChannelError> {
 pub async fn json<T: serde::de::DeserializeOwned>(res: Response) -> Result<T, ChannelError> {
     let bytes = res.bytes().await.map_err(|e| ChannelError::transient(format!("reading the body: {e}")))?;
     serde_json::from_slice(&bytes).map_err(|e| ChannelError::bad_response(format!("unexpected body: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One request an hour, burst one: a wait for the limiter is an hour.
+    fn hourly() -> Gate {
+        Gate::new(Quota::per_hour(NonZeroU32::MIN))
+    }
+
+    #[tokio::test]
+    async fn a_cell_taken_ahead_is_spent_by_the_next_request_alone() {
+        let gate = hourly();
+        gate.reserve().await;
+        let soon = Duration::from_secs(5);
+        tokio::time::timeout(soon, gate.reserve()).await.expect("a second reserve takes no second cell");
+        tokio::time::timeout(soon, gate.pass()).await.expect("the request after reserve leaves at once");
+        let again = tokio::time::timeout(Duration::from_millis(50), gate.pass()).await;
+        assert!(again.is_err(), "the cell was spent once: the next request waits for the bucket");
+    }
 }

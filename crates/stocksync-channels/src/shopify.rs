@@ -38,6 +38,7 @@ pub struct ShopifyConnector {
     cfg: ChannelConfig,
     http: HttpClient,
     policy: RetryPolicy,
+    bucket: graphql::Bucket,
 }
 
 /// A Relay connection page.
@@ -68,7 +69,7 @@ pub fn gid(kind: &str, id: &str) -> String {
 
 impl ShopifyConnector {
     pub fn new(cfg: ChannelConfig, policy: RetryPolicy) -> Result<Self, ChannelError> {
-        Ok(Self { http: HttpClient::new(LIMITS, policy)?, cfg, policy })
+        Ok(Self { http: HttpClient::new(LIMITS, policy)?, cfg, policy, bucket: graphql::Bucket::default() })
     }
 
     fn endpoint(&self) -> String {
@@ -118,6 +119,13 @@ impl ShopifyConnector {
             after = Some(info.end_cursor.ok_or_else(|| ChannelError::bad_response("Shopify variants: no endCursor"))?);
         }
         Err(ChannelError::bad_response(format!("Shopify variants: more than {VARIANT_PAGES_MAX} pages")))
+    }
+
+    /// Waits until the cost bucket holds a mutation (by the last answer's
+    /// `throttleStatus`) and the request limiter lets one out, taking its place.
+    pub async fn push_ready(&self) {
+        tokio::time::sleep(self.bucket.wait_for(graphql::MUTATION_COST)).await;
+        self.http.ready(None).await;
     }
 
     /// Sends quantities; one result per entry, in order. An entry without an

@@ -236,6 +236,12 @@ impl WalmartConnector {
         Err(ChannelError::permanent("Walmart refused a freshly issued access token"))
     }
 
+    /// Waits until a push call may go out and takes its place in the rate
+    /// limits (see `HttpClient::ready`).
+    pub async fn push_ready(&self) {
+        self.http.ready(Some(&self.inventory_api.pace)).await;
+    }
+
     /// Sends quantities, one PUT per SKU; one result per entry, in order.
     pub async fn push(&self, entries: &[PushEntry]) -> Vec<PushResult> {
         let mut results = Vec::with_capacity(entries.len());

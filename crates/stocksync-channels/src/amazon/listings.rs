@@ -79,6 +79,12 @@ struct Availability {
 }
 
 impl AmazonConnector {
+    /// Waits until a push call may go out and takes its place in the rate
+    /// limits (see `HttpClient::ready`).
+    pub async fn push_ready(&self) {
+        self.http.ready(Some(&self.ops.patch_listings_item)).await;
+    }
+
     /// Sends quantities, one PATCH per entry; one result per entry, in order.
     /// A listing's external id, when set, is its product type.
     pub async fn push(&self, entries: &[PushEntry]) -> Vec<PushResult> {

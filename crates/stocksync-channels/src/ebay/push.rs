@@ -60,6 +60,12 @@ pub fn offer_ids(external_id: Option<&str>) -> Vec<&str> {
 }
 
 impl EbayConnector {
+    /// Waits until a push call may go out and takes its place in the rate
+    /// limits (see `HttpClient::ready`).
+    pub async fn push_ready(&self) {
+        self.http.ready(Some(&self.inventory_api)).await;
+    }
+
     /// Sends quantities; one result per entry, in order.
     pub async fn push(&self, entries: &[PushEntry]) -> Vec<PushResult> {
         let mut results = Vec::with_capacity(entries.len());

@@ -122,6 +122,12 @@ pub fn writable(doc: &Value, quantities: &HashMap<&str, i64>) -> (Value, HashSet
 }
 
 impl EtsyConnector {
+    /// Waits until a push call may go out and takes its place in the rate
+    /// limits (see `HttpClient::ready`).
+    pub async fn push_ready(&self) {
+        self.http.ready(None).await;
+    }
+
     /// Sends quantities; one result per entry, in order. Entries of the
     /// same listing share one read and one write.
     pub async fn push(&self, entries: &[PushEntry]) -> Vec<PushResult> {

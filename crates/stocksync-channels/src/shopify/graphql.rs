@@ -2,7 +2,8 @@
 //! from `extensions.cost` and `errors[].extensions.code == "THROTTLED"`
 //! (HTTP 200), waited out inside the call while the wait is short.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -15,6 +16,44 @@ use crate::model::{ChannelError, ErrorKind};
 /// Shortest wait after a THROTTLED answer: the bucket refills continuously,
 /// but asking again sooner only spends a request.
 const THROTTLE_WAIT_MIN: Duration = Duration::from_millis(50);
+
+/// What one mutation costs, in points [doc: usage/rate-limits].
+pub(super) const MUTATION_COST: f64 = 10.0;
+/// Longest `Bucket::wait_for` asks for: a stale reading must not stall pushes.
+const BUCKET_WAIT_MAX: Duration = Duration::from_secs(10);
+
+/// The cost bucket as the last answer left it (`throttleStatus`). Clones share it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Bucket(Arc<Mutex<Option<Level>>>);
+
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    available: f64,
+    restore_rate: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn observe(&self, status: &ThrottleStatus) {
+        let level =
+            Level { available: status.currently_available, restore_rate: status.restore_rate, at: Instant::now() };
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(level);
+    }
+
+    /// How long until the bucket holds `cost` points again, by the last
+    /// answer and the restore rate since; zero when nothing is known.
+    pub(super) fn wait_for(&self, cost: f64) -> Duration {
+        let Some(l) = *self.0.lock().unwrap_or_else(PoisonError::into_inner) else { return Duration::ZERO };
+        if !(l.restore_rate > 0.0 && l.available.is_finite()) {
+            return Duration::ZERO;
+        }
+        let now = l.available + l.restore_rate * l.at.elapsed().as_secs_f64();
+        if now >= cost {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64((cost - now) / l.restore_rate).min(BUCKET_WAIT_MAX)
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct Envelope<T> {
@@ -67,6 +106,11 @@ impl ShopifyConnector {
                 return Err(ChannelError::permanent(format!("Shopify refused the access token ({status}): {detail}")));
             }
             let envelope: Envelope<T> = json(check_status(res).await?).await?;
+            if let Some(status) =
+                envelope.extensions.as_ref().and_then(|x| x.cost.as_ref()).and_then(|c| c.throttle_status.as_ref())
+            {
+                self.bucket.observe(status);
+            }
             match interpret(envelope) {
                 Err(e) if self.worth_waiting(&e, attempts) => {
                     attempts += 1;
@@ -132,6 +176,19 @@ mod tests {
         .unwrap();
         let e = interpret(envelope).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Throttled(Some(Duration::from_secs(4))));
+    }
+
+    #[test]
+    fn the_bucket_says_how_long_until_a_mutation_fits() {
+        let bucket = Bucket::default();
+        assert_eq!(bucket.wait_for(MUTATION_COST), Duration::ZERO, "nothing known: no wait");
+        bucket.observe(&ThrottleStatus { currently_available: 0.0, restore_rate: 2.0 });
+        let wait = bucket.wait_for(MUTATION_COST);
+        assert!(wait > Duration::from_secs(4) && wait <= Duration::from_secs(5), "10 points at 2/s: {wait:?}");
+        bucket.observe(&ThrottleStatus { currently_available: 600.0, restore_rate: 50.0 });
+        assert_eq!(bucket.wait_for(MUTATION_COST), Duration::ZERO);
+        bucket.observe(&ThrottleStatus { currently_available: 0.0, restore_rate: 0.01 });
+        assert_eq!(bucket.wait_for(MUTATION_COST), BUCKET_WAIT_MAX, "a stale or odd reading never stalls pushes long");
     }
 
     #[test]

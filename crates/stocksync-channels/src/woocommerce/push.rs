@@ -55,6 +55,12 @@ struct ErrorData {
 }
 
 impl WooConnector {
+    /// Waits until a push call may go out and takes its place in the rate
+    /// limits (see `HttpClient::ready`).
+    pub async fn push_ready(&self) {
+        self.http.ready(None).await;
+    }
+
     /// Sends quantities; one result per entry, in order. Entries are grouped
     /// by endpoint (products, or one parent's variations).
     pub async fn push(&self, entries: &[PushEntry]) -> Vec<PushResult> {

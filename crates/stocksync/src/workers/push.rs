@@ -79,7 +79,8 @@ impl PushWorker {
     }
 
     /// Sends what is due on one channel, a connector-sized batch at a time,
-    /// each claimed before it is sent; returns `(sent, failed)` listings.
+    /// each claimed once the channel's limits let a call out, and sent at
+    /// once; returns `(sent, failed)` listings.
     pub async fn push_channel(&self, ch: &Live) -> anyhow::Result<(usize, usize)> {
         if !ch.view.settings.push_quantities {
             return Ok((0, 0));
@@ -87,6 +88,9 @@ impl PushWorker {
         let batch = ch.connector.push_batch_max().max(1);
         let (mut sent, mut failed) = (0, 0);
         while sent + failed < DUE_PER_STEP && self.leases.holds(ch.view.id) {
+            // Wait for the channel's limits before choosing the batch, not
+            // after: changes made during the wait go out in this call.
+            ch.connector.push_ready().await;
             let chunk = self.store.claim_pushes(ch.view.id, self.leases.holder(), now(), batch).await?;
             if chunk.is_empty() {
                 break;
