@@ -3,6 +3,9 @@
 //! overlap window (clock skew, late updates), and importing them with the
 //! new cursor in one transaction. Webhook payloads go through the same
 //! idempotent ingest, so a webhook and a poll seeing the same change apply it once.
+//! The channel's listings are read before its first poll and then in a loop
+//! of their own beside the polls, spaced so a long catalog walk (minutes on
+//! a big Shopify store) takes a small share of the channel's API.
 
 use std::time::Duration;
 
@@ -30,10 +33,21 @@ pub const DEEP_OVERLAP_MS: i64 = 5 * 60 * 1000;
 pub const DEEP_EVERY: Duration = Duration::from_secs(60);
 /// Where a channel's first poll starts: recent orders only.
 pub const FIRST_POLL_LOOKBACK_MS: i64 = 24 * 3600 * 1000;
-/// How often a channel's listings are read again (new listings, changed
-/// external ids, imported quantities). Listings change rarely; reading them
-/// costs a full catalog walk of the channel's API.
+/// How often a channel's listings are read again at most (new listings,
+/// changed external ids, imported quantities). Listings change rarely;
+/// reading them costs a full catalog walk of the channel's API.
 pub const LISTINGS_REFRESH: Duration = Duration::from_secs(600);
+/// A walk may take at most one part in this many of the time between walks:
+/// a catalog that takes 8 minutes to read (12,000 Shopify variants in its
+/// cost bucket) is read every 40 minutes, not every 10.
+const LISTINGS_DUTY: u32 = 5;
+/// When a listings read failed, the next try comes this much later.
+const LISTINGS_RETRY: Duration = Duration::from_secs(60);
+
+/// How long after a listings read (that took `took`) the next one starts.
+fn next_listings_read(took: Duration, ok: bool) -> Duration {
+    if ok { LISTINGS_REFRESH.max(took * LISTINGS_DUTY) } else { LISTINGS_RETRY }
+}
 
 #[derive(Debug, Clone)]
 pub struct ImportWorker {
@@ -147,29 +161,58 @@ impl ImportWorker {
         .await;
     }
 
-    async fn channel_loop(&self, id: i64, mut stop: watch::Receiver<bool>) {
-        let mut listings_read: Option<tokio::time::Instant> = None;
+    /// One channel: its listings are read before its first poll (so orders
+    /// find their listings linked), then again beside the polls in their
+    /// own loop, so a catalog walk never holds order imports back.
+    async fn channel_loop(&self, id: i64, stop: watch::Receiver<bool>) {
+        let Some(wait) = self.read_listings(id).await else { return };
+        tokio::join!(self.listings_loop(id, wait, stop.clone()), self.orders_loop(id, stop));
+    }
+
+    async fn listings_loop(&self, id: i64, mut wait: Duration, mut stop: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stopped(&mut stop) => return,
+            }
+            match self.read_listings(id).await {
+                Some(next) => wait = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Reads one channel's listings; returns when to read them next, or
+    /// `None` when the channel is gone.
+    async fn read_listings(&self, id: i64) -> Option<Duration> {
+        let ch = self.channels.load().await.ok()?.into_iter().find(|c| c.view.id == id)?;
+        let started = tokio::time::Instant::now();
+        let result = self.sync_listings(&ch).await;
+        let took = started.elapsed();
+        match &result {
+            Ok(r) => tracing::debug!(
+                channel.id = id,
+                created = r.created,
+                updated = r.updated,
+                unmapped = r.unmapped,
+                took_ms = took.as_millis() as u64,
+                "listings read"
+            ),
+            Err(e) => tracing::warn!(
+                channel.id = id,
+                error = %e,
+                retry_in_s = LISTINGS_RETRY.as_secs(),
+                "reading listings failed"
+            ),
+        }
+        Some(next_listings_read(took, result.is_ok()))
+    }
+
+    async fn orders_loop(&self, id: i64, mut stop: watch::Receiver<bool>) {
         loop {
             let Some(ch) = self.channels.load().await.ok().and_then(|l| l.into_iter().find(|c| c.view.id == id)) else {
                 return;
             };
-            if listings_read.is_none_or(|t| t.elapsed() >= LISTINGS_REFRESH) {
-                match self.sync_listings(&ch).await {
-                    Ok(r) => {
-                        listings_read = Some(tokio::time::Instant::now());
-                        tracing::debug!(
-                            channel.id = id,
-                            created = r.created,
-                            updated = r.updated,
-                            unmapped = r.unmapped,
-                            "listings read"
-                        );
-                    }
-                    Err(e) => {
-                        tracing::warn!(channel.id = id, error = %e, "reading listings failed; retrying at the next poll")
-                    }
-                }
-            }
             if ch.view.settings.import_orders
                 && let Err(e) = self.poll(&ch).await
             {
@@ -225,6 +268,19 @@ mod tests {
             .map(|(i, &quantity)| RemoteLine { line_id: format!("{i}"), channel_sku: format!("S-{i}"), quantity })
             .collect();
         RemoteOrder { external_id: "X".into(), status, placed_at: Timestamp(1), updated_at: Timestamp(2), lines }
+    }
+
+    #[test]
+    fn a_slow_catalog_walk_is_spaced_out_and_a_failed_one_retried_soon() {
+        use std::time::Duration;
+        let next = super::next_listings_read;
+        assert_eq!(next(Duration::from_secs(24), true), super::LISTINGS_REFRESH);
+        assert_eq!(
+            next(Duration::from_secs(480), true),
+            Duration::from_secs(2400),
+            "8 minutes of walking: 40 minutes apart"
+        );
+        assert_eq!(next(Duration::from_secs(480), false), super::LISTINGS_RETRY);
     }
 
     #[test]
