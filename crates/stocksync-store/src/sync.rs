@@ -28,6 +28,18 @@ pub struct ImportReport {
 /// this long.
 pub const CLAIM_TTL_MS: i64 = 45_000;
 
+/// How a claim of `limit` pushes splits between the oldest due (the larger
+/// half) and the newest. A backlog (one poll bringing thousands of orders,
+/// a big upload) still drains oldest first at the channel's full rate
+/// whenever fewer fresh changes arrive than half a batch, while changes
+/// made meanwhile go out in the next call instead of queueing behind it:
+/// fair queuing between the backlog and what is happening now. Nothing
+/// starves: the oldest always get at least half of every batch.
+pub(crate) fn claim_halves(limit: usize) -> (usize, usize) {
+    let newest = limit / 2;
+    (limit - newest, newest)
+}
+
 impl Store {
     /// Ticks whenever a commit appended to the push outbox.
     pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
@@ -51,7 +63,8 @@ impl Store {
     }
 
     /// Claims up to `limit` of `channel`'s due pushes for `holder`, zeros
-    /// first, then oldest: no other holder gets them until `holder` records
+    /// first, then half the oldest and half the newest (`claim_halves`):
+    /// no other holder gets them until `holder` records
     /// their answers or `CLAIM_TTL_MS` has passed. With several processes
     /// on one database, each push is sent once, and a listing's values in
     /// the order of their versions (PostgreSQL: `FOR UPDATE SKIP LOCKED`).

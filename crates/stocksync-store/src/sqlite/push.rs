@@ -150,16 +150,26 @@ impl Session<'_> {
     /// until their claim runs out.
     pub fn claim_pushes(&mut self, channel: i64, holder: &str, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
         let until = now.0.saturating_add(crate::sync::CLAIM_TTL_MS);
+        let (oldest, newest) = crate::sync::claim_halves(limit);
         self.conn
             .prepare_cached(
                 "UPDATE push_state SET claimed_by = ?2, claimed_until = ?3
                  WHERE listing_id IN (
-                     SELECT listing_id FROM push_state
-                     WHERE channel_id = ?1 AND desired_version > acked_version AND next_attempt_at <= ?4
-                       AND (claimed_until <= ?4 OR claimed_by = ?2)
-                     ORDER BY desired_quantity != 0, desired_since, listing_id LIMIT ?5)",
+                     WITH oldest AS (
+                         SELECT listing_id FROM push_state
+                         WHERE channel_id = ?1 AND desired_version > acked_version AND next_attempt_at <= ?4
+                           AND (claimed_until <= ?4 OR claimed_by = ?2)
+                         ORDER BY desired_quantity != 0, desired_since, listing_id LIMIT ?5)
+                     SELECT listing_id FROM oldest
+                     UNION ALL
+                     SELECT listing_id FROM (
+                         SELECT listing_id FROM push_state
+                         WHERE channel_id = ?1 AND desired_version > acked_version AND next_attempt_at <= ?4
+                           AND (claimed_until <= ?4 OR claimed_by = ?2)
+                           AND listing_id NOT IN (SELECT listing_id FROM oldest)
+                         ORDER BY desired_quantity != 0, desired_since DESC, listing_id DESC LIMIT ?6))",
             )?
-            .execute(params![channel, holder, until, now.0, limit as i64])?;
+            .execute(params![channel, holder, until, now.0, oldest as i64, newest as i64])?;
         Ok(self
             .conn
             .prepare_cached(

@@ -1,6 +1,7 @@
 //! Several processes on one database: a channel lease has one holder at a
 //! time and passes on when it runs out; a claimed push goes to one sender.
-//! Two stores on one database stand for two processes.
+//! Two stores on one database stand for two processes. And what a claim
+//! takes: zeros, then the oldest and the newest due pushes half and half.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
@@ -115,4 +116,43 @@ async fn each_due_push_is_claimed_by_one_sender(b: Backend) {
     let quantities: BTreeSet<i64> = retaken.iter().map(|d| d.quantity).collect();
     assert_eq!(quantities, BTreeSet::from([3, 4]));
     assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
+}
+
+on_both!(a_claim_takes_the_oldest_and_the_newest_half_and_half);
+/// A backlog of 20 due pushes, then one fresh change: a claim of 4 sends
+/// the 2 oldest and the 2 newest, so the fresh change does not wait for
+/// the backlog to drain; a pending zero goes before either.
+async fn a_claim_takes_the_oldest_and_the_newest_half_and_half(b: Backend) {
+    let (clock, now) = fixed_clock(START);
+    let db = TestDb::with_clock(b, clock);
+    let s = &db.store;
+    fc(s, "EAST", 1).await;
+    let ch = channel(s, "shop", true).await;
+    let listed = |sku: String| async move {
+        stock_item(s, &sku).await;
+        on_hand(s, &sku, "EAST", 5).await;
+        let listing = NewListing { channel_sku: sku.clone(), sku: Some(sku), ..Default::default() };
+        s.create_listing(ch, listing, "test").await.unwrap();
+        while s.take_push_queue(1000).await.unwrap().queue_rows > 0 {}
+    };
+    for i in 0..20 {
+        listed(format!("S-{i:03}")).await;
+        now.fetch_add(1_000, Ordering::Relaxed);
+    }
+    now.fetch_add(60_000, Ordering::Relaxed);
+    listed("FRESH".into()).await;
+    let at = Timestamp(START + 120_000);
+    let skus = |claimed: Vec<stocksync_store::DuePush>| -> Vec<String> {
+        claimed.into_iter().map(|d| d.channel_sku).collect()
+    };
+    let first = skus(s.claim_pushes(ch.0, "A", at, 4).await.unwrap());
+    assert_eq!(first, ["S-000", "S-001", "S-019", "FRESH"], "oldest first, then newest");
+    let next = skus(s.claim_pushes(ch.0, "B", at, 3).await.unwrap());
+    assert_eq!(next, ["S-002", "S-003", "S-018"], "the larger half is the oldest's");
+
+    s.adjust_stock("S-010", "EAST", -5, None, "test").await.unwrap();
+    while s.take_push_queue(1000).await.unwrap().queue_rows > 0 {}
+    let zero = s.claim_pushes(ch.0, "C", at, 2).await.unwrap();
+    assert_eq!((zero[0].channel_sku.as_str(), zero[0].quantity), ("S-010", 0), "zeros before anything");
+    assert_eq!(skus(zero), ["S-010", "S-017"], "a full batch: the zero, then the newest not yet claimed");
 }
