@@ -83,6 +83,17 @@ impl Connector {
         }
     }
 
+    /// Whether the channel may list an order change later than the change's
+    /// modification time says (a search index updated asynchronously:
+    /// eBay, Amazon, Shopify's `orders` query; Etsy and Walmart do not say,
+    /// so they are assumed to). The importer then reaches minutes back once
+    /// a minute. WooCommerce answers `modified_after` from its database, so
+    /// its polls keep the short overlap, which matters when the poll is a
+    /// safety net sharing the host's few requests a second with pushes.
+    pub fn lists_changes_late(&self) -> bool {
+        !matches!(self, Self::Api(_) | Self::Woocommerce(_))
+    }
+
     /// Most entries one push call carries.
     pub fn push_batch_max(&self) -> usize {
         match self {

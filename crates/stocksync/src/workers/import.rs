@@ -27,7 +27,8 @@ use super::stopped;
 /// orders on every poll, which would eat the channel's request budget.
 pub const OVERLAP_MS: i64 = 15 * 1000;
 /// Once a minute a poll reaches this far back instead, for orders that
-/// surface late (eBay and Amazon index changes asynchronously).
+/// surface late (eBay and Amazon index changes asynchronously; see
+/// `Connector::lists_changes_late`).
 pub const DEEP_OVERLAP_MS: i64 = 5 * 60 * 1000;
 /// How often a channel's poll uses the deep overlap.
 pub const DEEP_EVERY: Duration = Duration::from_secs(60);
@@ -110,7 +111,8 @@ impl ImportWorker {
         let cursor = self.store.import_cursor(id).await?.and_then(|c| c.parse::<i64>().ok());
         let overlap = {
             let mut deep = self.deep.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let due = deep.get(&ch.view.id).is_none_or(|t| t.elapsed() >= DEEP_EVERY);
+            let due =
+                ch.connector.lists_changes_late() && deep.get(&ch.view.id).is_none_or(|t| t.elapsed() >= DEEP_EVERY);
             if due {
                 deep.insert(ch.view.id, tokio::time::Instant::now());
             }
