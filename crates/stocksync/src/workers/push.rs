@@ -35,6 +35,10 @@ const RETRY_MAX: Duration = Duration::from_secs(600);
 /// (`stocksync_store::CLAIM_TTL_MS`), so no other process can send those
 /// listings while this batch may still be in flight.
 const PUSH_BATCH_MAX_TIME: Duration = Duration::from_secs(35);
+/// A batch step (claim, call, record) slower than this is logged, with
+/// where its time went: a stalled channel shows in the log, not only in
+/// the latency percentiles.
+const SLOW_STEP: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct PushWorker {
@@ -91,10 +95,12 @@ impl PushWorker {
             // Wait for the channel's limits before choosing the batch, not
             // after: changes made during the wait go out in this call.
             ch.connector.push_ready().await;
+            let started = std::time::Instant::now();
             let chunk = self.store.claim_pushes(ch.view.id, self.leases.holder(), now(), batch).await?;
             if chunk.is_empty() {
                 break;
             }
+            let claimed = started.elapsed();
             let entries: Vec<PushEntry> = chunk
                 .iter()
                 .map(|d| PushEntry {
@@ -110,6 +116,7 @@ impl PushWorker {
                     let e = || ChannelError::transient(format!("no answer within {PUSH_BATCH_MAX_TIME:?}"));
                     entries.iter().map(|_| Err(e())).collect()
                 });
+            let called = started.elapsed() - claimed;
             let at = now();
             let mut answers = Vec::with_capacity(chunk.len());
             for (d, r) in chunk.iter().zip(results) {
@@ -143,6 +150,16 @@ impl PushWorker {
                 });
             }
             self.store.record_pushes(answers).await?;
+            if started.elapsed() >= SLOW_STEP {
+                tracing::warn!(
+                    channel.id = ch.view.id,
+                    entries = chunk.len(),
+                    claim_ms = claimed.as_millis() as u64,
+                    call_ms = called.as_millis() as u64,
+                    record_ms = (started.elapsed() - claimed - called).as_millis() as u64,
+                    "slow push batch"
+                );
+            }
         }
         Ok((sent, failed))
     }
