@@ -10,7 +10,7 @@ pub const POLL_INTERVAL_MIN_S: u32 = 1;
 /// Longest allowed order-polling interval, in seconds: a day.
 pub const POLL_INTERVAL_MAX_S: u32 = 86_400;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChannelKind {
     Ebay,
     Amazon,

@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use stocksync_core::channel::ChannelKind;
 
 use stocksync_channels::sim::amazon::{self, Account, AmazonSim};
-use stocksync_channels::sim::control::OrderChange;
+use stocksync_channels::sim::control::{OrderChange, WebhookTarget};
 use stocksync_channels::sim::ebay::{self, EbaySim};
 use stocksync_channels::sim::etsy::{self, EtsySim};
-use stocksync_channels::sim::shopify::{self, ShopifySim, WebhookTarget};
+use stocksync_channels::sim::shopify::{self, ShopifySim};
 use stocksync_channels::sim::walmart::{self, WalmartSim};
 use stocksync_channels::sim::woocommerce::{self, WooSim};
 use stocksync_channels::sim::{self, Faults, api::ApiSim};
@@ -37,45 +37,11 @@ pub const WOO_WEBHOOK_SECRET: &str = "demo-woo-webhook-secret";
 pub const WALMART_CLIENT: &str = "demo-walmart-client";
 pub const WALMART_SECRET: &str = "demo-walmart-secret";
 
-/// Which marketplace a channel is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Market {
-    Ebay,
-    Shopify,
-    Amazon,
-    Etsy,
-    Woocommerce,
-    Walmart,
-    Api,
-}
-
-impl Market {
-    pub const ALL: [Self; 7] =
-        [Self::Ebay, Self::Shopify, Self::Amazon, Self::Etsy, Self::Woocommerce, Self::Walmart, Self::Api];
-
-    pub fn kind(self) -> ChannelKind {
-        match self {
-            Self::Ebay => ChannelKind::Ebay,
-            Self::Shopify => ChannelKind::Shopify,
-            Self::Amazon => ChannelKind::Amazon,
-            Self::Etsy => ChannelKind::Etsy,
-            Self::Woocommerce => ChannelKind::Woocommerce,
-            Self::Walmart => ChannelKind::Walmart,
-            Self::Api => ChannelKind::Api,
-        }
-    }
-
-    /// The marketplace a channel kind is simulated by (one each).
-    pub fn of(kind: ChannelKind) -> Self {
-        Self::ALL.into_iter().find(|m| m.kind() == kind).unwrap_or(Self::Api)
-    }
-
-    /// The name its channel gets in stocksync.
-    pub fn channel_name(self) -> &'static str {
-        match self {
-            Self::Api => "my-store",
-            m => m.kind().as_str(),
-        }
+/// The name a marketplace's channel gets in stocksync.
+pub fn channel_name(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Api => "my-store",
+        k => k.as_str(),
     }
 }
 
@@ -130,65 +96,71 @@ impl Markets {
     }
 
     /// Where a marketplace's simulator listens.
-    pub fn url(&self, market: Market) -> String {
+    pub fn url(&self, market: ChannelKind) -> String {
         let i = match market {
-            Market::Ebay => 0,
-            Market::Shopify => 1,
-            Market::Amazon => 2,
-            Market::Etsy => 3,
-            Market::Woocommerce => 4,
-            Market::Walmart => 5,
-            Market::Api => 6,
+            ChannelKind::Ebay => 0,
+            ChannelKind::Shopify => 1,
+            ChannelKind::Amazon => 2,
+            ChannelKind::Etsy => 3,
+            ChannelKind::Woocommerce => 4,
+            ChannelKind::Walmart => 5,
+            ChannelKind::Api => 6,
         };
         self.running[i].url()
     }
 
     pub fn api_url(&self) -> String {
-        self.url(Market::Api)
+        self.url(ChannelKind::Api)
     }
 
     /// The `credentials` of the stocksync channel for `market`.
-    pub fn credentials(&self, market: Market) -> Value {
+    pub fn credentials(&self, market: ChannelKind) -> Value {
         match market {
-            Market::Ebay => json!({"access_token": EBAY_TOKEN}),
-            Market::Shopify => json!({"access_token": SHOPIFY_TOKEN, "location_id": SHOPIFY_LOCATION.to_string(),
+            ChannelKind::Ebay => json!({"access_token": EBAY_TOKEN}),
+            ChannelKind::Shopify => json!({"access_token": SHOPIFY_TOKEN, "location_id": SHOPIFY_LOCATION.to_string(),
                                       "webhook_secret": SHOPIFY_WEBHOOK_SECRET}),
-            Market::Amazon => json!({"refresh_token": AMAZON_REFRESH, "client_id": AMAZON_CLIENT,
+            ChannelKind::Amazon => json!({"refresh_token": AMAZON_REFRESH, "client_id": AMAZON_CLIENT,
                                      "client_secret": AMAZON_SECRET, "seller_id": AMAZON_SELLER,
                                      "marketplace_id": AMAZON_MARKETPLACE}),
-            Market::Etsy => json!({"keystring": ETSY_KEY, "shared_secret": ETSY_SECRET,
+            ChannelKind::Etsy => json!({"keystring": ETSY_KEY, "shared_secret": ETSY_SECRET,
                                    "access_token": ETSY_TOKEN, "shop_id": ETSY_SHOP.to_string()}),
-            Market::Woocommerce => json!({"consumer_key": WOO_KEY, "consumer_secret": WOO_SECRET,
+            ChannelKind::Woocommerce => json!({"consumer_key": WOO_KEY, "consumer_secret": WOO_SECRET,
                                           "webhook_secret": WOO_WEBHOOK_SECRET}),
-            Market::Walmart => json!({"client_id": WALMART_CLIENT, "client_secret": WALMART_SECRET}),
-            Market::Api => json!({"signing_secret": SIGNING_SECRET}),
+            ChannelKind::Walmart => json!({"client_id": WALMART_CLIENT, "client_secret": WALMART_SECRET}),
+            ChannelKind::Api => json!({"signing_secret": SIGNING_SECRET}),
         }
     }
 
     /// Lists `sku` on every marketplace, showing `quantity`; returns each
     /// marketplace's id for it where its listing needs one (the listing's
     /// `external_id`: Shopify's inventory item, Etsy's listing, WooCommerce's product).
-    pub fn list(&self, sku: &str, quantity: i64) -> BTreeMap<Market, String> {
+    pub fn list(&self, sku: &str, quantity: i64) -> BTreeMap<ChannelKind, String> {
         self.ebay.add_item(ebay::ItemSeed { sku: sku.into(), quantity, offer_ids: vec![] });
         self.amazon.add_item(amazon::ItemSeed { sku: sku.into(), quantity, product_type: None });
         self.walmart.add_item(walmart::ItemSeed { sku: sku.into(), quantity });
         BTreeMap::from([
-            (Market::Shopify, self.shop.add_item(shopify::ItemSeed { sku: sku.into(), quantity })),
-            (Market::Etsy, self.etsy.add_item(etsy::ItemSeed { sku: sku.into(), quantity, listing: None }).to_string()),
-            (Market::Woocommerce, self.woo.add_item(woocommerce::ItemSeed { sku: sku.into(), quantity, parent: None })),
+            (ChannelKind::Shopify, self.shop.add_item(shopify::ItemSeed { sku: sku.into(), quantity })),
+            (
+                ChannelKind::Etsy,
+                self.etsy.add_item(etsy::ItemSeed { sku: sku.into(), quantity, listing: None }).to_string(),
+            ),
+            (
+                ChannelKind::Woocommerce,
+                self.woo.add_item(woocommerce::ItemSeed { sku: sku.into(), quantity, parent: None }),
+            ),
         ])
     }
 
     /// Makes `market` send its order webhooks to `url` (stocksync's
     /// `/webhooks/{channel}`); false for a marketplace stocksync only polls.
-    pub fn hook(&self, market: Market, url: String) -> bool {
+    pub fn hook(&self, market: ChannelKind, url: String) -> bool {
         match market {
-            Market::Shopify => {
+            ChannelKind::Shopify => {
                 self.shop.set_webhook(Some(WebhookTarget { url, secret: SHOPIFY_WEBHOOK_SECRET.into() }));
                 true
             }
-            Market::Woocommerce => {
-                self.woo.set_webhook(Some(woocommerce::WebhookTarget { url, secret: WOO_WEBHOOK_SECRET.into() }));
+            ChannelKind::Woocommerce => {
+                self.woo.set_webhook(Some(WebhookTarget { url, secret: WOO_WEBHOOK_SECRET.into() }));
                 true
             }
             _ => false,
@@ -196,46 +168,46 @@ impl Markets {
     }
 
     /// Places (or changes) an order on a marketplace's own side.
-    pub fn place(&self, market: Market, change: OrderChange) -> anyhow::Result<String> {
+    pub fn place(&self, market: ChannelKind, change: OrderChange) -> anyhow::Result<String> {
         let ack = match market {
-            Market::Ebay => self.ebay.apply(change),
-            Market::Shopify => self.shop.apply(change),
-            Market::Amazon => self.amazon.apply(change),
-            Market::Etsy => self.etsy.apply(change),
-            Market::Woocommerce => self.woo.apply(change),
-            Market::Walmart => self.walmart.apply(change),
-            Market::Api => anyhow::bail!("orders of the seller's own store arrive through the API"),
+            ChannelKind::Ebay => self.ebay.apply(change),
+            ChannelKind::Shopify => self.shop.apply(change),
+            ChannelKind::Amazon => self.amazon.apply(change),
+            ChannelKind::Etsy => self.etsy.apply(change),
+            ChannelKind::Woocommerce => self.woo.apply(change),
+            ChannelKind::Walmart => self.walmart.apply(change),
+            ChannelKind::Api => anyhow::bail!("orders of the seller's own store arrive through the API"),
         };
         ack.map(|a| a.id).map_err(|e| anyhow::anyhow!("the simulator refused the order: {}", e.0))
     }
 
     /// What a marketplace shows now, by SKU (an unmanaged WooCommerce stock shows -1).
-    pub fn shown(&self, market: Market) -> BTreeMap<String, Shown> {
+    pub fn shown(&self, market: ChannelKind) -> BTreeMap<String, Shown> {
         let shown = |quantity, set_at_ms| Shown { quantity, set_at_ms };
         match market {
-            Market::Ebay => {
+            ChannelKind::Ebay => {
                 self.ebay.view().listings.into_iter().map(|(k, v)| (k, shown(v.quantity, v.set_at_ms))).collect()
             }
-            Market::Shopify => {
+            ChannelKind::Shopify => {
                 self.shop.view().listings.into_iter().map(|(k, v)| (k, shown(v.quantity, v.set_at_ms))).collect()
             }
-            Market::Amazon => {
+            ChannelKind::Amazon => {
                 self.amazon.view().listings.into_iter().map(|(k, v)| (k, shown(v.quantity, v.set_at_ms))).collect()
             }
-            Market::Etsy => {
+            ChannelKind::Etsy => {
                 self.etsy.view().listings.into_iter().map(|(k, v)| (k, shown(v.quantity, v.set_at_ms))).collect()
             }
-            Market::Woocommerce => self
+            ChannelKind::Woocommerce => self
                 .woo
                 .view()
                 .listings
                 .into_iter()
                 .map(|(k, v)| (k, shown(v.quantity.unwrap_or(-1), v.set_at_ms)))
                 .collect(),
-            Market::Walmart => {
+            ChannelKind::Walmart => {
                 self.walmart.view().listings.into_iter().map(|(k, v)| (k, shown(v.quantity, v.set_at_ms))).collect()
             }
-            Market::Api => {
+            ChannelKind::Api => {
                 self.api.state().listings.into_iter().map(|(k, v)| (k, shown(v.quantity, v.at_ms))).collect()
             }
         }

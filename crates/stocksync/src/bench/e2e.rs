@@ -43,7 +43,6 @@ use stocksync_store::Store;
 use self::measure::Placed;
 use self::plan::Plan;
 use super::Report;
-use crate::markets::Market;
 use crate::workers::now;
 
 #[derive(Debug, clap::Args)]
@@ -137,7 +136,7 @@ async fn place(world: &setup::World, plan: &Plan, rate: f64) -> anyhow::Result<V
     for (i, (&origin, sku)) in plan.origins.iter().zip(&world.skus).enumerate() {
         tick.tick().await;
         let at_ms = now().0;
-        if origin == Market::Api {
+        if origin == ChannelKind::Api {
             let req = client.post(api_url.as_deref().context("no api channel")?).bearer_auth(&world.token).json(
                 &json!({"external_id": format!("E2E-{i}"), "lines": [{"line_id": "1", "channel_sku": sku, "quantity": 1}]}),
             );

@@ -15,13 +15,14 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use stocksync_channels::sim::control::OrderChange;
 use stocksync_core::auth::Role;
+use stocksync_core::channel::ChannelKind;
 use stocksync_store::Store;
 use tokio::net::TcpListener;
 
 use crate::commands::serve;
 use crate::config::Config;
 use crate::http::AppState;
-use crate::markets::{Market, Markets};
+use crate::markets::{Markets, channel_name};
 
 /// The demo's database unless `--database-url` names another.
 const DEMO_DB: &str = "stocksync-demo.db";
@@ -79,15 +80,15 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
     println!("  server     {base}   (API under {base}/api/v1, OpenAPI at {base}/api/v1/openapi.json)");
     println!("  web UI     {base}/   (sign in as demo, password {password})");
     println!("  token      {token}   (admin; try: curl -H 'Authorization: Bearer {token}' {base}/api/v1/sync/status)");
-    println!("  channels   ebay (polled) at {}", markets.url(Market::Ebay));
-    println!("             shopify (webhooks + polling) at {}", markets.url(Market::Shopify));
+    println!("  channels   ebay (polled) at {}", markets.url(ChannelKind::Ebay));
+    println!("             shopify (webhooks + polling) at {}", markets.url(ChannelKind::Shopify));
     println!(
         "             amazon (polled; its orders show 2 minutes late, as on SP-API) at {}",
-        markets.url(Market::Amazon)
+        markets.url(ChannelKind::Amazon)
     );
-    println!("             etsy (polled) at {}", markets.url(Market::Etsy));
-    println!("             woocommerce (webhooks + polling) at {}", markets.url(Market::Woocommerce));
-    println!("             walmart (polled) at {}", markets.url(Market::Walmart));
+    println!("             etsy (polled) at {}", markets.url(ChannelKind::Etsy));
+    println!("             woocommerce (webhooks + polling) at {}", markets.url(ChannelKind::Woocommerce));
+    println!("             walmart (polled) at {}", markets.url(ChannelKind::Walmart));
     println!("             my-store (api: orders through the API, quantities signed POSTs) at {}", markets.api_url());
     println!(
         "  catalog    {} stock items, {} bundles, 3 fulfillment centers",
@@ -176,7 +177,7 @@ struct Catalog {
     stock: Vec<String>,
     bundles: Vec<String>,
     /// `(channel id, marketplace)`.
-    channels: Vec<(i64, Market)>,
+    channels: Vec<(i64, ChannelKind)>,
 }
 
 async fn seed(api: &Client, markets: &Markets, server: &str) -> anyhow::Result<Catalog> {
@@ -208,17 +209,18 @@ async fn seed(api: &Client, markets: &Markets, server: &str) -> anyhow::Result<C
         bundles.push(sku.to_owned());
     }
     let all: Vec<&String> = stock.iter().chain(&bundles).collect();
-    let ids: Vec<std::collections::BTreeMap<Market, String>> = all.iter().map(|sku| markets.list(sku, 0)).collect();
+    let ids: Vec<std::collections::BTreeMap<ChannelKind, String>> =
+        all.iter().map(|sku| markets.list(sku, 0)).collect();
     let mut channels = Vec::new();
-    for market in Market::ALL {
+    for market in ChannelKind::ALL {
         let settings = match market {
-            Market::Ebay => json!({"poll_interval_s": 1}),
-            Market::Walmart => json!({"poll_interval_s": 2}),
-            Market::Amazon => json!({"poll_interval_s": 60}),
-            Market::Api => json!({"max_visible": 25}),
+            ChannelKind::Ebay => json!({"poll_interval_s": 1}),
+            ChannelKind::Walmart => json!({"poll_interval_s": 2}),
+            ChannelKind::Amazon => json!({"poll_interval_s": 60}),
+            ChannelKind::Api => json!({"max_visible": 25}),
             _ => json!({"poll_interval_s": 5}),
         };
-        let spec = json!({"name": market.channel_name(), "kind": market.kind().as_str(),
+        let spec = json!({"name": channel_name(market), "kind": market.as_str(),
             "base_url": markets.url(market), "credentials": markets.credentials(market), "settings": settings});
         let id = api.ok(Method::POST, "/channels", spec).await?["id"].as_i64().context("channel id")?;
         for (sku, ext) in all.iter().zip(&ids) {
@@ -247,7 +249,7 @@ async fn shop(api: &Client, catalog: &Catalog, args: &Args, markets: &Markets) -
     let every = Duration::from_secs_f64(1.0 / args.orders_per_s.max(0.1));
     let started = Instant::now();
     let mut last_report = Instant::now();
-    let mut placed: Vec<(Market, String)> = Vec::new();
+    let mut placed: Vec<(ChannelKind, String)> = Vec::new();
     let mut n = 0u64;
     let mut tick = tokio::time::interval(every);
     loop {
@@ -260,7 +262,9 @@ async fn shop(api: &Client, catalog: &Catalog, args: &Args, markets: &Markets) -
         if roll < 5 && !placed.is_empty() {
             let (market, id) = placed.swap_remove(rng.usize(0..placed.len()));
             match market {
-                Market::Api => drop(api.call(Method::POST, &format!("/orders/{id}/cancel"), Some(json!({}))).await?),
+                ChannelKind::Api => {
+                    drop(api.call(Method::POST, &format!("/orders/{id}/cancel"), Some(json!({}))).await?)
+                }
                 m => drop(markets.place(m, OrderChange::modify(&id).cancel())?),
             }
         } else if roll < 10 {
@@ -280,7 +284,7 @@ async fn shop(api: &Client, catalog: &Catalog, args: &Args, markets: &Markets) -
                 })
                 .collect();
             let (channel, market) = catalog.channels[rng.usize(0..catalog.channels.len())];
-            if market == Market::Api {
+            if market == ChannelKind::Api {
                 let lines: Vec<Value> = lines
                     .iter()
                     .enumerate()

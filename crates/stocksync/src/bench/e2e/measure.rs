@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 use super::plan::Plan;
 use crate::bench::Latency;
-use crate::markets::{Market, Markets};
+use stocksync_core::channel::ChannelKind;
+
+use crate::markets::Markets;
 
 /// How often the simulators are read while waiting. Arrival times are the
 /// simulators' own stamps, so this only sets how soon the wait ends.
@@ -20,7 +22,7 @@ const SWEEP: Duration = Duration::from_secs(1);
 /// One order: where it was placed and when, in ms since the epoch.
 #[derive(Debug, Clone, Copy)]
 pub struct Placed {
-    pub origin: Market,
+    pub origin: ChannelKind,
     pub at_ms: i64,
 }
 
@@ -32,7 +34,7 @@ pub type Arrivals = Vec<Vec<Option<i64>>>;
 /// `want`, or `within` has passed.
 pub async fn drain(
     markets: &Markets,
-    receivers: &[Market],
+    receivers: &[ChannelKind],
     skus: &[String],
     placed: &[Placed],
     want: i64,
@@ -67,7 +69,7 @@ pub async fn drain(
                 .iter()
                 .zip(&pending)
                 .filter(|(_, n)| **n > 0)
-                .map(|(m, n)| format!("{} {n}", m.kind().as_str()))
+                .map(|(m, n)| format!("{} {n}", m.as_str()))
                 .collect();
             eprintln!("bench e2e: {:.0}s: changes not yet shown: {}", started.elapsed().as_secs_f64(), left.join(", "));
         }
@@ -80,7 +82,7 @@ pub async fn drain(
 /// finding when in a run the slow ones were placed.
 pub fn write_trace(
     path: &std::path::Path,
-    receivers: &[Market],
+    receivers: &[ChannelKind],
     placed: &[Placed],
     at: &Arrivals,
 ) -> std::io::Result<()> {
@@ -93,7 +95,7 @@ pub fn write_trace(
                 continue;
             }
             let shown = at[i][r].map(|ms| ms.to_string()).unwrap_or_default();
-            writeln!(out, "{i},{},{},{},{shown}", p.origin.kind().as_str(), p.at_ms, receiver.kind().as_str())?;
+            writeln!(out, "{i},{},{},{},{shown}", p.origin.as_str(), p.at_ms, receiver.as_str())?;
         }
     }
     out.flush()
@@ -128,13 +130,13 @@ impl Spread {
 }
 
 pub struct Stats {
-    receivers: Vec<Market>,
+    receivers: Vec<ChannelKind>,
     /// Per origin: every other receiver, and each receiver apart.
-    all: BTreeMap<Market, Spread>,
-    kept_up: BTreeMap<Market, Spread>,
-    pairs: BTreeMap<(Market, Market), Spread>,
+    all: BTreeMap<ChannelKind, Spread>,
+    kept_up: BTreeMap<ChannelKind, Spread>,
+    pairs: BTreeMap<(ChannelKind, ChannelKind), Spread>,
     /// Per receiver, over every origin, with its rate: needed, received.
-    per_receiver: BTreeMap<Market, (Spread, f64, f64)>,
+    per_receiver: BTreeMap<ChannelKind, (Spread, f64, f64)>,
 }
 
 impl Stats {
@@ -176,8 +178,11 @@ impl Stats {
     /// as before; the first channel's when Shopify takes no part. A
     /// percentile not reached is NaN, null in the JSON.
     pub fn headline(&self) -> Latency {
-        let origin =
-            if self.all.contains_key(&Market::Shopify) { Some(&Market::Shopify) } else { self.all.keys().next() };
+        let origin = if self.all.contains_key(&ChannelKind::Shopify) {
+            Some(&ChannelKind::Shopify)
+        } else {
+            self.all.keys().next()
+        };
         let spread = origin.and_then(|o| self.all.get(o));
         let ms = |v: Option<f64>| v.unwrap_or(f64::NAN);
         Latency { p50: ms(spread.and_then(|s| s.p50)), p99: ms(spread.and_then(|s| s.p99)) }
@@ -185,17 +190,13 @@ impl Stats {
 
     /// `paths`, keyed by origin.
     pub fn paths_json(&self, plan: &Plan) -> Value {
-        let kept: Vec<&str> = self
-            .per_receiver
-            .iter()
-            .filter(|(_, (s, _, _))| s.reached == s.orders)
-            .map(|(m, _)| m.kind().as_str())
-            .collect();
+        let kept: Vec<&str> =
+            self.per_receiver.iter().filter(|(_, (s, _, _))| s.reached == s.orders).map(|(m, _)| m.as_str()).collect();
         let mut paths = serde_json::Map::new();
         for &origin in &self.receivers {
             let via = match origin {
-                Market::Shopify | Market::Woocommerce => "webhook",
-                Market::Api => "api",
+                ChannelKind::Shopify | ChannelKind::Woocommerce => "webhook",
+                ChannelKind::Api => "api",
                 _ => "polling",
             };
             let mut path = json!({"via": via});
@@ -203,7 +204,7 @@ impl Stats {
                 path["poll_interval_s"] = json!(s);
             }
             let spread = self.all.get(&origin).copied();
-            if origin == Market::Amazon
+            if origin == ChannelKind::Amazon
                 && let Some(why) = &plan.amazon_skipped
             {
                 path["orders"] = json!(0);
@@ -214,7 +215,7 @@ impl Stats {
                 path["all"] = all.json();
                 if let Some(k) = self.kept_up.get(&origin) {
                     let mut k = k.json();
-                    let names: Vec<&str> = kept.iter().copied().filter(|&n| n != origin.kind().as_str()).collect();
+                    let names: Vec<&str> = kept.iter().copied().filter(|&n| n != origin.as_str()).collect();
                     k["receivers"] = json!(names);
                     path["kept_up"] = k;
                 }
@@ -222,11 +223,11 @@ impl Stats {
                     .pairs
                     .iter()
                     .filter(|((o, _), _)| *o == origin)
-                    .map(|((_, r), s)| (r.kind().as_str().to_owned(), s.json()))
+                    .map(|((_, r), s)| (r.as_str().to_owned(), s.json()))
                     .collect();
                 path["receivers"] = Value::Object(per);
             }
-            paths.insert(origin.kind().as_str().to_owned(), path);
+            paths.insert(origin.as_str().to_owned(), path);
         }
         Value::Object(paths)
     }
@@ -245,7 +246,7 @@ impl Stats {
                 if s.reached < s.orders {
                     v["received_per_s"] = json!((received * 10.0).round() / 10.0);
                 }
-                (m.kind().as_str().to_owned(), v)
+                (m.as_str().to_owned(), v)
             })
             .collect();
         Value::Object(map)
@@ -257,7 +258,7 @@ impl Stats {
             if s.reached < s.orders {
                 eprintln!(
                     "bench e2e: {} showed {} of {} changes within the drain ({received:.1}/s received, {needed:.1}/s placed)",
-                    m.kind().as_str(),
+                    m.as_str(),
                     s.reached,
                     s.orders
                 );

@@ -26,7 +26,6 @@ use stocksync_channels::amazon::{RATES, UPDATED_BEFORE_LAG_MS};
 use stocksync_core::channel::{ChannelKind, POLL_INTERVAL_MAX_S, POLL_INTERVAL_MIN_S};
 
 use super::Args;
-use crate::markets::Market;
 
 /// Default `--amazon-orders`: what `getOrderItems`' burst reads at once.
 pub const AMAZON_ORDERS: usize = RATES.get_order_items.burst as usize;
@@ -36,11 +35,11 @@ const SLACK_S: f64 = 30.0;
 #[derive(Debug)]
 pub struct Plan {
     /// Taking part, each both an origin and a receiver.
-    pub markets: Vec<Market>,
+    pub markets: Vec<ChannelKind>,
     /// Where each order is placed, in placing order.
-    pub origins: Vec<Market>,
+    pub origins: Vec<ChannelKind>,
     /// Polling interval of each polled marketplace, in seconds.
-    pub poll_s: BTreeMap<Market, u32>,
+    pub poll_s: BTreeMap<ChannelKind, u32>,
     /// Longest wait after the last order.
     pub drain: Duration,
     /// Why no order is placed on Amazon although it takes part.
@@ -49,7 +48,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn new(args: &Args) -> anyhow::Result<Self> {
-        let mut markets: Vec<Market> = args.channels.iter().map(|&k| Market::of(k)).collect();
+        let mut markets: Vec<ChannelKind> = args.channels.clone();
         markets.sort_unstable();
         markets.dedup();
         if markets.len() < 2 {
@@ -58,10 +57,10 @@ impl Plan {
         if !(args.rate.is_finite() && args.rate > 0.0 && args.seconds.is_finite() && args.seconds > 0.0) {
             anyhow::bail!("--rate and --seconds must be positive");
         }
-        let mut poll_s: BTreeMap<Market, u32> =
-            markets.iter().filter(|&&m| m != Market::Api).map(|&m| (m, poll_interval_s(m))).collect();
+        let mut poll_s: BTreeMap<ChannelKind, u32> =
+            markets.iter().filter(|&&m| m != ChannelKind::Api).map(|&m| (m, poll_interval_s(m))).collect();
         for &(kind, s) in &args.poll_s {
-            poll_s.insert(Market::of(kind), s);
+            poll_s.insert(kind, s);
         }
         let total = (args.rate * args.seconds).round().max(markets.len() as f64) as usize;
         let (amazon_orders, drain, amazon_skipped) = amazon(args, &markets, &poll_s, total);
@@ -70,7 +69,7 @@ impl Plan {
     }
 
     pub fn describe(&self, rate: f64) -> String {
-        let mut counts: BTreeMap<Market, usize> = BTreeMap::new();
+        let mut counts: BTreeMap<ChannelKind, usize> = BTreeMap::new();
         for &o in &self.origins {
             *counts.entry(o).or_default() += 1;
         }
@@ -80,8 +79,8 @@ impl Plan {
             .map(|m| {
                 let n = counts.get(m).copied().unwrap_or(0);
                 match self.poll_s.get(m) {
-                    Some(s) => format!("{} {n} (polled every {s}s)", m.kind().as_str()),
-                    None => format!("{} {n}", m.kind().as_str()),
+                    Some(s) => format!("{} {n} (polled every {s}s)", m.as_str()),
+                    None => format!("{} {n}", m.as_str()),
                 }
             })
             .collect();
@@ -90,12 +89,12 @@ impl Plan {
 }
 
 /// The polling interval this bench gives `market` (see the module comment).
-fn poll_interval_s(market: Market) -> u32 {
+fn poll_interval_s(market: ChannelKind) -> u32 {
     match market {
-        Market::Amazon => (1.0 / RATES.get_orders.per_second).ceil() as u32,
-        Market::Ebay | Market::Walmart => 1,
-        Market::Etsy => ChannelKind::Etsy.default_poll_interval_s(),
-        Market::Shopify | Market::Woocommerce | Market::Api => 60,
+        ChannelKind::Amazon => (1.0 / RATES.get_orders.per_second).ceil() as u32,
+        ChannelKind::Ebay | ChannelKind::Walmart => 1,
+        ChannelKind::Etsy => ChannelKind::Etsy.default_poll_interval_s(),
+        ChannelKind::Shopify | ChannelKind::Woocommerce | ChannelKind::Api => 60,
     }
 }
 
@@ -105,8 +104,8 @@ fn poll_interval_s(market: Market) -> u32 {
 /// unless `--drain-s` is given shorter, which places none.
 fn amazon(
     args: &Args,
-    markets: &[Market],
-    poll_s: &BTreeMap<Market, u32>,
+    markets: &[ChannelKind],
+    poll_s: &BTreeMap<ChannelKind, u32>,
     total: usize,
 ) -> (usize, Duration, Option<String>) {
     let given = args.drain_s.map(|s| s.max(0.0));
@@ -114,12 +113,12 @@ fn amazon(
     // webhooks is polled, so the last orders are found, and then slack.
     let longest_poll = poll_s
         .iter()
-        .filter(|(m, _)| !matches!(m, Market::Amazon | Market::Shopify | Market::Woocommerce))
+        .filter(|(m, _)| !matches!(m, ChannelKind::Amazon | ChannelKind::Shopify | ChannelKind::Woocommerce))
         .map(|(_, &s)| f64::from(s))
         .fold(0.0, f64::max);
     let drain_s = longest_poll + SLACK_S;
     let plain = Duration::from_secs_f64(given.unwrap_or(drain_s));
-    let Some(&poll) = poll_s.get(&Market::Amazon) else { return (0, plain, None) };
+    let Some(&poll) = poll_s.get(&ChannelKind::Amazon) else { return (0, plain, None) };
     if args.amazon_orders == 0 {
         return (0, plain, Some("--amazon-orders 0".into()));
     }
@@ -149,14 +148,14 @@ fn amazon(
 }
 
 /// Round robin over `markets`, Amazon only for its first `amazon` turns.
-fn schedule(markets: &[Market], total: usize, amazon: usize) -> Vec<Market> {
+fn schedule(markets: &[ChannelKind], total: usize, amazon: usize) -> Vec<ChannelKind> {
     let mut origins = Vec::with_capacity(total);
     let mut on_amazon = 0;
     let mut turn = 0;
     while origins.len() < total {
         let m = markets[turn % markets.len()];
         turn += 1;
-        if m == Market::Amazon {
+        if m == ChannelKind::Amazon {
             if on_amazon >= amazon {
                 continue;
             }
@@ -188,17 +187,17 @@ mod tests {
 
     #[test]
     fn amazon_takes_only_its_first_turns() {
-        let markets = [Market::Ebay, Market::Amazon, Market::Api];
+        let markets = [ChannelKind::Ebay, ChannelKind::Amazon, ChannelKind::Api];
         let o = schedule(&markets, 10, 2);
         assert_eq!(o.len(), 10);
-        assert_eq!(o.iter().filter(|&&m| m == Market::Amazon).count(), 2);
-        assert_eq!(&o[..4], &[Market::Ebay, Market::Amazon, Market::Api, Market::Ebay]);
-        assert!(schedule(&markets, 10, 0).iter().all(|&m| m != Market::Amazon));
+        assert_eq!(o.iter().filter(|&&m| m == ChannelKind::Amazon).count(), 2);
+        assert_eq!(&o[..4], &[ChannelKind::Ebay, ChannelKind::Amazon, ChannelKind::Api, ChannelKind::Ebay]);
+        assert!(schedule(&markets, 10, 0).iter().all(|&m| m != ChannelKind::Amazon));
     }
 
     #[test]
     fn amazon_polls_once_a_minute_from_its_bucket() {
-        assert_eq!(poll_interval_s(Market::Amazon), 60);
+        assert_eq!(poll_interval_s(ChannelKind::Amazon), 60);
         assert_eq!(parse_poll("etsy=5"), Ok((ChannelKind::Etsy, 5)));
         assert!(parse_poll("etsy").is_err() && parse_poll("etsy=0").is_err() && parse_poll("nope=3").is_err());
     }

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use stocksync_core::ChannelId;
 use stocksync_core::auth::Role;
 use stocksync_core::catalog::ItemDraft;
-use stocksync_core::channel::ChannelSettings;
+use stocksync_core::channel::{ChannelKind, ChannelSettings};
 use stocksync_core::workflow::StockTarget;
 use stocksync_store::{NewChannel, Store};
 use tokio::sync::oneshot;
@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use super::plan::Plan;
 use crate::bench::seed_fcs;
 use crate::http::AppState;
-use crate::markets::{Market, Markets};
+use crate::markets::{Markets, channel_name};
 
 /// How long the channels' first polls may take. Each begins by reading the
 /// channel's listings: Amazon's `searchListingsItems` gives 20 a page at
@@ -29,7 +29,7 @@ const FIRST_POLLS_WITHIN: Duration = Duration::from_secs(600);
 pub struct World {
     pub markets: Markets,
     pub skus: Vec<String>,
-    pub channels: BTreeMap<Market, ChannelId>,
+    pub channels: BTreeMap<ChannelKind, ChannelId>,
     pub addr: std::net::SocketAddr,
     /// An operator token for the API.
     pub token: String,
@@ -41,17 +41,17 @@ impl World {
     pub async fn build(store: &Store, plan: &Plan, start: i64) -> anyhow::Result<Self> {
         let skus = seed_catalog(store, plan.origins.len(), start).await?;
         let markets = Markets::start().await?;
-        let ids: Vec<BTreeMap<Market, String>> = skus.iter().map(|sku| markets.list(sku, start)).collect();
+        let ids: Vec<BTreeMap<ChannelKind, String>> = skus.iter().map(|sku| markets.list(sku, start)).collect();
         let mut channels = BTreeMap::new();
         for &market in &plan.markets {
-            let mut settings = ChannelSettings::defaults(market.kind());
+            let mut settings = ChannelSettings::defaults(market);
             if let Some(&s) = plan.poll_s.get(&market) {
                 settings.poll_interval_s = s;
             }
             let id = store
                 .create_channel(NewChannel {
-                    name: market.channel_name().into(),
-                    kind: market.kind(),
+                    name: channel_name(market).into(),
+                    kind: market,
                     base_url: Some(markets.url(market)),
                     credentials_json: markets.credentials(market).to_string(),
                     settings,
@@ -84,7 +84,7 @@ impl World {
 
     /// Where orders of the seller's own store are submitted, if it takes part.
     pub fn api_orders_url(&self) -> Option<String> {
-        self.channels.get(&Market::Api).map(|id| format!("http://{}/api/v1/channels/{}/orders", self.addr, id.0))
+        self.channels.get(&ChannelKind::Api).map(|id| format!("http://{}/api/v1/channels/{}/orders", self.addr, id.0))
     }
 
     /// Waits until every channel that is only polled has polled once (its
@@ -100,9 +100,9 @@ impl World {
         loop {
             let mut waiting = Vec::new();
             for (&market, &id) in &self.channels {
-                let polled_only = !matches!(market, Market::Api | Market::Shopify | Market::Woocommerce);
+                let polled_only = !matches!(market, ChannelKind::Api | ChannelKind::Shopify | ChannelKind::Woocommerce);
                 if polled_only && store.import_cursor(id).await?.is_none() {
-                    waiting.push(market.kind().as_str());
+                    waiting.push(market.as_str());
                 }
             }
             if waiting.is_empty() {
