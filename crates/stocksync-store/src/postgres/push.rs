@@ -278,6 +278,16 @@ pub fn queue_waiting(conn: &mut Conn) -> Result<bool> {
 }
 
 /// What `channel` should be sent now: zeros first (an oversell risk), then oldest.
+/// Whether anything of `channel`'s is due now (see the SQLite backend).
+pub fn any_due(conn: &mut Conn, channel: i64, now: Timestamp) -> Result<bool> {
+    let row = conn.query_one(
+        "SELECT EXISTS (SELECT 1 FROM push_state
+         WHERE channel_id = $1 AND desired_version > acked_version AND next_attempt_at <= $2)",
+        &[&channel, &now.0],
+    )?;
+    Ok(row.get(0))
+}
+
 pub fn due_pushes(conn: &mut Conn, channel: i64, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
     let rows = conn.query(
         "SELECT p.listing_id, l.channel_sku, i.sku, l.external_id, p.desired_quantity, p.desired_version,

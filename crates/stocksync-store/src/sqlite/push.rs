@@ -219,6 +219,17 @@ pub fn queue_waiting(conn: &Connection) -> Result<bool> {
     Ok(conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM push_queue)")?.query_row([], |r| r.get(0))?)
 }
 
+/// Whether anything of `channel`'s is due now: one index probe, where
+/// `due_pushes` would sort every due row.
+pub fn any_due(conn: &Connection, channel: i64, now: Timestamp) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM push_state
+             WHERE channel_id = ?1 AND desired_version > acked_version AND next_attempt_at <= ?2)",
+        )?
+        .query_row(params![channel, now.0], |r| r.get(0))?)
+}
+
 /// What `channel` should be sent now: zeros first (an oversell risk), then oldest.
 pub fn due_pushes(conn: &Connection, channel: i64, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
     Ok(conn
