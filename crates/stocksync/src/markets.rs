@@ -109,10 +109,6 @@ impl Markets {
         self.running[i].url()
     }
 
-    pub fn api_url(&self) -> String {
-        self.url(ChannelKind::Api)
-    }
-
     /// The `credentials` of the stocksync channel for `market`.
     pub fn credentials(&self, market: ChannelKind) -> Value {
         match market {

@@ -89,7 +89,10 @@ pub async fn run(config: &Config, url_given: bool, args: Args) -> anyhow::Result
     println!("             etsy (polled) at {}", markets.url(ChannelKind::Etsy));
     println!("             woocommerce (webhooks + polling) at {}", markets.url(ChannelKind::Woocommerce));
     println!("             walmart (polled) at {}", markets.url(ChannelKind::Walmart));
-    println!("             my-store (api: orders through the API, quantities signed POSTs) at {}", markets.api_url());
+    println!(
+        "             my-store (api: orders through the API, quantities signed POSTs) at {}",
+        markets.url(ChannelKind::Api)
+    );
     println!(
         "  catalog    {} stock items, {} bundles, 3 fulfillment centers",
         catalog.stock.len(),
