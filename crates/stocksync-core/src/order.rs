@@ -131,6 +131,13 @@ impl IncomingOrder {
         }
         Ok(Self { channel, external_id, status, placed_at, updated_at, lines: parsed })
     }
+
+    /// When, by the channel's clock, this version of the order came about:
+    /// its last-modified time, else its placement. The quantities it
+    /// changes are stale on every other channel since then.
+    pub fn version_at(&self) -> Timestamp {
+        self.updated_at.unwrap_or(self.placed_at)
+    }
 }
 
 /// Units of one stock item allocated to a line at one FC.

@@ -21,6 +21,7 @@
 mod dispatch;
 mod attention;
 mod bulk;
+mod dirty;
 pub mod error;
 mod input;
 mod line_checks;
@@ -231,6 +232,7 @@ impl Store {
         let key = (order.channel, order.external_id.clone());
         on_writer_importing!(self, Isolation::RejectsBeforeWriting, key, |s| {
             let cx = Ctx { at: s.now, actor: &actor };
+            s.st.dirty_items.set_source(Some(order.version_at()));
             workflow::import_order(s, &order, &cx)
         })
     }

@@ -122,6 +122,7 @@ impl Store {
             for order in &orders {
                 // The import workflow refuses only before its first write, so
                 // a refused order leaves nothing behind and the rest go on.
+                s.st.dirty_items.set_source(Some(order.version_at()));
                 let outcome = workflow::import_order(s, order, &cx);
                 if let Ok(o) = &outcome
                     && o.changed

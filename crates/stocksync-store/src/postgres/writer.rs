@@ -20,7 +20,7 @@
 //! statements per batch: a round trip per row would cap ingest at a few
 //! thousand orders per second.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 
 use stocksync_core::allocation::FcRef;
@@ -30,6 +30,7 @@ use tokio::sync::oneshot;
 
 use super::pending::{CachedLevel, Pending};
 use super::{Conn, WRITER_LOCK};
+use crate::dirty::{Dirty, queue_rows};
 use crate::error::{Result, StoreError};
 use crate::lines::OrderRow;
 use crate::{Clock, Isolation};
@@ -61,7 +62,7 @@ pub struct WriterState {
     pub(crate) skus: HashMap<ItemId, Sku>,
     pub(crate) fcs: HashMap<String, FcRef>,
     /// Items whose listings must be marked for a push before COMMIT.
-    pub(crate) dirty_items: HashSet<ItemId>,
+    pub(crate) dirty_items: Dirty,
     /// Writes not yet sent to the database.
     pub(crate) pending: Pending,
     /// This batch's import jobs' orders, looked up together (`prefetch`).
@@ -349,6 +350,7 @@ fn commit(conn: &mut Conn, st: &mut WriterState) -> Result<()> {
 
 /// Runs one job; a panic fails the whole batch (see the SQLite writer).
 fn run_job(job: Job, session: &mut Session<'_>) -> Result<Done> {
+    session.st.dirty_items.set_source(None);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(session)))
         .map_err(|_| StoreError::Internal("a write job panicked; the batch is rolled back".into()))
 }
@@ -370,20 +372,20 @@ pub(crate) fn index_movements(conn: &mut Conn) -> Result<()> {
     Ok(())
 }
 
-/// Appends to the push queue one row naming every item changed in this
-/// batch and every bundle containing one; whether it appended a row.
+/// Appends to the push queue rows naming every item changed in this batch
+/// and every bundle containing one, one row per stale-since time (see
+/// `Dirty`); whether it appended any.
 fn mark_outbox(conn: &mut Conn, st: &mut WriterState, now: Timestamp) -> Result<bool> {
     if st.dirty_items.is_empty() {
         return Ok(false);
     }
-    let mut affected: Vec<ItemId> = Vec::with_capacity(st.dirty_items.len());
-    for item in std::mem::take(&mut st.dirty_items) {
-        affected.push(item);
-        affected.extend(super::books::bundles_containing(conn, st, item)?);
+    let mut affected = Vec::with_capacity(st.dirty_items.len());
+    for (item, since) in st.dirty_items.take() {
+        affected.push((item, since));
+        affected.extend(super::books::bundles_containing(conn, st, item)?.into_iter().map(|b| (b, since)));
     }
-    affected.sort_unstable();
-    affected.dedup();
-    let items = affected.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",");
-    conn.execute("INSERT INTO push_queue (marked_at, items) VALUES ($1, $2)", &[&now.0, &items])?;
+    for (marked_at, items) in queue_rows(affected, now) {
+        conn.execute("INSERT INTO push_queue (marked_at, items) VALUES ($1, $2)", &[&marked_at, &items])?;
+    }
     Ok(true)
 }

@@ -94,7 +94,7 @@ impl Session<'_> {
                          desired_quantity = excluded.desired_quantity,
                          desired_version = excluded.desired_version,
                          desired_since = CASE WHEN push_state.desired_version > push_state.acked_version
-                                              THEN push_state.desired_since ELSE excluded.desired_since END,
+                                              THEN min(push_state.desired_since, excluded.desired_since) ELSE excluded.desired_since END,
                          next_attempt_at = CASE WHEN push_state.attempts > 0
                                                 THEN push_state.next_attempt_at ELSE excluded.next_attempt_at END",
                 )?

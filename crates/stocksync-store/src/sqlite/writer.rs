@@ -7,7 +7,7 @@
 //! and the rest of the batch commits. Replies are sent only after COMMIT, so
 //! an acknowledged job is on disk.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 
 use rusqlite::Connection;
@@ -16,6 +16,7 @@ use stocksync_core::books::{ChannelRules, Level, Resolved};
 use stocksync_core::{ChannelId, FcId, ItemId, Sku, Timestamp};
 use tokio::sync::oneshot;
 
+use crate::dirty::{Dirty, queue_rows};
 use crate::error::{Result, StoreError};
 use crate::{Clock, Isolation};
 
@@ -47,7 +48,7 @@ pub struct WriterState {
     pub(crate) skus: HashMap<ItemId, Sku>,
     pub(crate) fcs: HashMap<String, FcRef>,
     /// Items whose listings must be marked for a push before COMMIT.
-    pub(crate) dirty_items: HashSet<ItemId>,
+    pub(crate) dirty_items: Dirty,
     /// When the movement index last caught up (writer clock, ms).
     movements_indexed_at: i64,
 }
@@ -258,6 +259,7 @@ fn run_batch(
 /// down with it, but whatever the job wrote cannot be trusted, so the whole
 /// batch is rolled back (the panicking job's caller sees its request dropped).
 fn run_job(job: Job, session: &mut Session<'_>) -> Result<Done> {
+    session.st.dirty_items.set_source(None);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(session)))
         .map_err(|_| StoreError::Internal("a write job panicked; the batch is rolled back".into()))
 }
@@ -279,21 +281,22 @@ pub(crate) fn index_movements(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Appends to the push queue one row naming every item changed in this
-/// batch and every bundle containing one, in the batch's transaction: their
-/// listings, on every channel, may now show another quantity.
+/// Appends to the push queue rows naming every item changed in this batch
+/// and every bundle containing one, in the batch's transaction: their
+/// listings, on every channel, may now show another quantity. Items go in
+/// one row per stale-since time (see `Dirty`).
 fn mark_outbox(conn: &Connection, st: &mut WriterState, now: Timestamp) -> Result<bool> {
     if st.dirty_items.is_empty() {
         return Ok(false);
     }
-    let mut affected: Vec<ItemId> = Vec::with_capacity(st.dirty_items.len());
-    for item in std::mem::take(&mut st.dirty_items) {
-        affected.push(item);
-        affected.extend(super::books::bundles_containing(conn, st, item)?);
+    let mut affected = Vec::with_capacity(st.dirty_items.len());
+    for (item, since) in st.dirty_items.take() {
+        affected.push((item, since));
+        affected.extend(super::books::bundles_containing(conn, st, item)?.into_iter().map(|b| (b, since)));
     }
-    affected.sort_unstable();
-    affected.dedup();
-    let items = affected.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",");
-    conn.prepare_cached("INSERT INTO push_queue (marked_at, items) VALUES (?1, ?2)")?.execute((now.0, items))?;
+    let mut insert = conn.prepare_cached("INSERT INTO push_queue (marked_at, items) VALUES (?1, ?2)")?;
+    for (marked_at, items) in queue_rows(affected, now) {
+        insert.execute((marked_at, items))?;
+    }
     Ok(true)
 }

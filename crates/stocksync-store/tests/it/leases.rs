@@ -156,3 +156,72 @@ async fn a_claim_takes_the_oldest_and_the_newest_half_and_half(b: Backend) {
     assert_eq!((zero[0].channel_sku.as_str(), zero[0].quantity), ("S-010", 0), "zeros before anything");
     assert_eq!(skus(zero), ["S-010", "S-017"], "a full batch: the zero, then the newest not yet claimed");
 }
+
+on_both!(an_order_polled_late_queues_by_its_own_time_not_its_import);
+/// Pushes are ordered by when a quantity went stale: an order's changes by
+/// the channel's time of that order version (capped at now), anything else
+/// by when it was written. An order polled 115 s late lands amid the
+/// backlog, for the oldest half of a claim; the newest half takes what
+/// was placed last.
+async fn an_order_polled_late_queues_by_its_own_time_not_its_import(b: Backend) {
+    use stocksync_core::order::{IncomingOrder, SourceStatus};
+    let (clock, now) = fixed_clock(START);
+    let db = TestDb::with_clock(b, clock);
+    let s = &db.store;
+    // Claims are made later, when every change is due.
+    let claim_at = Timestamp(START + 300_000);
+    fc(s, "EAST", 1).await;
+    let shop = channel(s, "shop", true).await;
+    let market = channel(s, "market", true).await;
+    for sku in ["S-000", "S-001", "S-002", "LATE", "FRESH", "AHEAD"] {
+        stock_item(s, sku).await;
+        on_hand(s, sku, "EAST", 5).await;
+        let listing = NewListing { channel_sku: sku.into(), sku: Some(sku.into()), ..Default::default() };
+        s.create_listing(shop, listing, "test").await.unwrap();
+    }
+    while s.take_push_queue(1000).await.unwrap().queue_rows > 0 {}
+    let answer = |d: &stocksync_store::DuePush, outcome| PushAnswer {
+        listing_id: d.listing_id,
+        version: d.version,
+        quantity: d.quantity,
+        outcome,
+    };
+    let shown = s.claim_pushes(shop.0, "setup", claim_at, 10).await.unwrap();
+    s.record_pushes(shown.iter().map(|d| answer(d, Ok(()))).collect()).await.unwrap();
+    for (i, sku) in [(1, "S-000"), (2, "S-001"), (3, "S-002")] {
+        now.store(START + i * 10_000, Ordering::Relaxed);
+        s.adjust_stock(sku, "EAST", -1, None, "test").await.unwrap();
+    }
+    now.store(START + 130_000, Ordering::Relaxed);
+    let order = |id: &str, sku: &str, placed: i64, updated: Option<i64>| {
+        let lines = [("1".to_owned(), sku.to_owned(), 1)];
+        IncomingOrder::new(market, id, SourceStatus::Open, Timestamp(placed), updated.map(Timestamp), &lines).unwrap()
+    };
+    let orders = vec![
+        order("O-LATE", "LATE", START + 1_000, Some(START + 15_000)),
+        order("O-FRESH", "FRESH", START + 129_000, None),
+        order("O-AHEAD", "AHEAD", START + 190_000, None),
+    ];
+    s.import_orders(market, orders, None, "test").await.unwrap();
+    while s.take_push_queue(1000).await.unwrap().queue_rows > 0 {}
+
+    let claimed = s.claim_pushes(shop.0, "A", claim_at, 10).await.unwrap();
+    let since: Vec<(&str, i64)> = claimed.iter().map(|d| (d.channel_sku.as_str(), d.since.0 - START)).collect();
+    assert_eq!(
+        since,
+        [
+            ("S-000", 10_000),
+            ("LATE", 15_000),
+            ("S-001", 20_000),
+            ("S-002", 30_000),
+            ("FRESH", 129_000),
+            ("AHEAD", 130_000)
+        ],
+        "the late order's last-modified time, the fresh one's placement, and a clock ahead of ours capped at now"
+    );
+    let failed = || Err(("refused".to_owned(), Timestamp(START)));
+    s.record_pushes(claimed.iter().map(|d| answer(d, failed())).collect()).await.unwrap();
+    let two = s.claim_pushes(shop.0, "B", claim_at, 2).await.unwrap();
+    let skus: Vec<&str> = two.iter().map(|d| d.channel_sku.as_str()).collect();
+    assert_eq!(skus, ["S-000", "AHEAD"], "a claim of two: the oldest and the newest");
+}

@@ -1,0 +1,79 @@
+//! Items whose listings may show another quantity, gathered by the writer
+//! during a batch and written to the push queue before COMMIT, each with
+//! the time its channels' quantities went stale: the marketplace's time of
+//! the order version that changed it, else the batch's time. Pushes are
+//! ordered by that time, so an order polled late queues behind older
+//! changes instead of before fresher ones (PRODUCT.md §4).
+
+use std::collections::{BTreeMap, HashMap};
+
+use stocksync_core::{ItemId, Timestamp};
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Dirty {
+    /// Each item with its stale-since time; `None` is the batch's time.
+    items: HashMap<ItemId, Option<Timestamp>>,
+    /// The time of the change being written, while a job writes one that
+    /// happened earlier elsewhere (an imported order).
+    source: Option<Timestamp>,
+}
+
+impl Dirty {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+        self.source = None;
+    }
+
+    /// Marks `item`, stale since the current source time.
+    pub(crate) fn insert(&mut self, item: ItemId) {
+        let since = self.source;
+        self.items.entry(item).and_modify(|t| *t = earlier(*t, since)).or_insert(since);
+    }
+
+    pub(crate) fn extend(&mut self, items: impl IntoIterator<Item = ItemId>) {
+        items.into_iter().for_each(|i| self.insert(i));
+    }
+
+    /// Sets the time of the change the job is writing (`None`: now). The
+    /// writer resets it before every job.
+    pub(crate) fn set_source(&mut self, at: Option<Timestamp>) {
+        self.source = at;
+    }
+
+    /// Empties the set into `(item, since)` pairs, `None` being `now`.
+    pub(crate) fn take(&mut self) -> Vec<(ItemId, Option<Timestamp>)> {
+        self.source = None;
+        self.items.drain().collect()
+    }
+}
+
+fn earlier(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) | (None, a) => a,
+    }
+}
+
+/// Push queue rows for `affected` (items with bundles containing them, each
+/// with its stale-since time): one `(marked_at, "id,id,…")` row per time,
+/// each item once, at its earliest time.
+pub(crate) fn queue_rows(affected: Vec<(ItemId, Option<Timestamp>)>, now: Timestamp) -> Vec<(i64, String)> {
+    let mut at: BTreeMap<ItemId, i64> = BTreeMap::new();
+    for (item, since) in affected {
+        let t = since.map_or(now.0, |s| s.0.min(now.0));
+        at.entry(item).and_modify(|e| *e = (*e).min(t)).or_insert(t);
+    }
+    let mut rows: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (item, t) in at {
+        rows.entry(t).or_default().push(item.0.to_string());
+    }
+    rows.into_iter().map(|(t, ids)| (t, ids.join(","))).collect()
+}
