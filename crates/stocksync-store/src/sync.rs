@@ -28,17 +28,24 @@ pub struct ImportReport {
 /// this long.
 pub const CLAIM_TTL_MS: i64 = 45_000;
 
-/// How a claim of `limit` pushes splits between the oldest due (the larger
-/// half) and the newest. A backlog (one poll bringing thousands of orders,
-/// a big upload) still drains oldest first at the channel's full rate
+/// How a claim of `limit` pushes splits between the backlog, oldest first
+/// (the larger half), and the fresh changes, those stale for at most
+/// `FRESH_MS`, also oldest first. A backlog (one poll bringing thousands
+/// of orders, a big upload) still drains at the channel's full rate
 /// whenever fewer fresh changes arrive than half a batch, while changes
 /// made meanwhile go out in the next call instead of queueing behind it:
 /// fair queuing between the backlog and what is happening now. Nothing
-/// starves: the oldest always get at least half of every batch.
+/// starves: the oldest get at least half of every batch, and the fresh
+/// go in their order, so none waits behind newer ones.
 pub(crate) fn claim_halves(limit: usize) -> (usize, usize) {
-    let newest = limit / 2;
-    (limit - newest, newest)
+    let fresh = limit / 2;
+    (limit - fresh, fresh)
 }
+
+/// How long a change counts as fresh for a push claim, in milliseconds:
+/// longer than the lag of a channel polled every second (the order's own
+/// time stamps its change, see `Dirty`), shorter than a minutely poll's.
+pub(crate) const FRESH_MS: i64 = 5_000;
 
 impl Store {
     /// Ticks whenever a commit appended to the push outbox.
@@ -63,7 +70,7 @@ impl Store {
     }
 
     /// Claims up to `limit` of `channel`'s due pushes for `holder`, zeros
-    /// first, then half the oldest and half the newest (`claim_halves`):
+    /// first, then half the oldest and half the oldest fresh (`claim_halves`):
     /// no other holder gets them until `holder` records
     /// their answers or `CLAIM_TTL_MS` has passed. With several processes
     /// on one database, each push is sent once, and a listing's values in

@@ -133,7 +133,8 @@ impl Session<'_> {
     pub fn claim_pushes(&mut self, channel: i64, holder: &str, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
         self.flush()?;
         let until = now.0.saturating_add(crate::sync::CLAIM_TTL_MS);
-        let (oldest, newest) = crate::sync::claim_halves(limit);
+        let (oldest, fresh) = crate::sync::claim_halves(limit);
+        let fresh_since = now.0.saturating_sub(crate::sync::FRESH_MS);
         let rows = self.conn.query(
             "WITH oldest AS (
                  SELECT listing_id FROM push_state
@@ -141,22 +142,22 @@ impl Session<'_> {
                    AND (claimed_until <= $4 OR claimed_by = $2)
                  ORDER BY desired_quantity != 0, desired_since, listing_id LIMIT $5
                  FOR UPDATE SKIP LOCKED),
-             newest AS (
+             fresh AS (
                  SELECT listing_id FROM push_state
                  WHERE channel_id = $1 AND desired_version > acked_version AND next_attempt_at <= $4
                    AND (claimed_until <= $4 OR claimed_by = $2)
                    AND listing_id NOT IN (SELECT listing_id FROM oldest)
-                 ORDER BY desired_quantity != 0, desired_since DESC, listing_id DESC LIMIT $6
+                 ORDER BY desired_quantity != 0, desired_since < $7, desired_since, listing_id LIMIT $6
                  FOR UPDATE SKIP LOCKED),
              claimed AS (
                  UPDATE push_state SET claimed_by = $2, claimed_until = $3
-                 WHERE listing_id IN (SELECT listing_id FROM oldest UNION ALL SELECT listing_id FROM newest)
+                 WHERE listing_id IN (SELECT listing_id FROM oldest UNION ALL SELECT listing_id FROM fresh)
                  RETURNING listing_id, desired_quantity, desired_version, desired_since, attempts)
              SELECT c.listing_id, l.channel_sku, i.sku, l.external_id, c.desired_quantity, c.desired_version,
                     c.desired_since, c.attempts
              FROM claimed c JOIN listings l ON l.id = c.listing_id JOIN items i ON i.id = l.item_id
              ORDER BY c.desired_quantity != 0, c.desired_since, c.listing_id",
-            &[&channel, &holder, &until, &now.0, &(oldest as i64), &(newest as i64)],
+            &[&channel, &holder, &until, &now.0, &(oldest as i64), &(fresh as i64), &fresh_since],
         )?;
         Ok(rows.iter().map(due_push).collect())
     }

@@ -150,7 +150,8 @@ impl Session<'_> {
     /// until their claim runs out.
     pub fn claim_pushes(&mut self, channel: i64, holder: &str, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
         let until = now.0.saturating_add(crate::sync::CLAIM_TTL_MS);
-        let (oldest, newest) = crate::sync::claim_halves(limit);
+        let (oldest, fresh) = crate::sync::claim_halves(limit);
+        let fresh_since = now.0.saturating_sub(crate::sync::FRESH_MS);
         self.conn
             .prepare_cached(
                 "UPDATE push_state SET claimed_by = ?2, claimed_until = ?3
@@ -167,9 +168,9 @@ impl Session<'_> {
                          WHERE channel_id = ?1 AND desired_version > acked_version AND next_attempt_at <= ?4
                            AND (claimed_until <= ?4 OR claimed_by = ?2)
                            AND listing_id NOT IN (SELECT listing_id FROM oldest)
-                         ORDER BY desired_quantity != 0, desired_since DESC, listing_id DESC LIMIT ?6))",
+                         ORDER BY desired_quantity != 0, desired_since < ?7, desired_since, listing_id LIMIT ?6))",
             )?
-            .execute(params![channel, holder, until, now.0, oldest as i64, newest as i64])?;
+            .execute(params![channel, holder, until, now.0, oldest as i64, fresh as i64, fresh_since])?;
         Ok(self
             .conn
             .prepare_cached(
