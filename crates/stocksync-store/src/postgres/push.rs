@@ -133,7 +133,7 @@ impl Session<'_> {
     pub fn claim_pushes(&mut self, channel: i64, holder: &str, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
         self.flush()?;
         let until = now.0.saturating_add(crate::sync::CLAIM_TTL_MS);
-        let (oldest, fresh) = crate::sync::claim_halves(limit);
+        let (oldest, fresh) = crate::sync::claim_split(limit);
         let fresh_since = now.0.saturating_sub(crate::sync::FRESH_MS);
         let rows = self.conn.query(
             "WITH oldest AS (

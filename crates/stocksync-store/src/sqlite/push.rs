@@ -150,7 +150,7 @@ impl Session<'_> {
     /// until their claim runs out.
     pub fn claim_pushes(&mut self, channel: i64, holder: &str, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
         let until = now.0.saturating_add(crate::sync::CLAIM_TTL_MS);
-        let (oldest, fresh) = crate::sync::claim_halves(limit);
+        let (oldest, fresh) = crate::sync::claim_split(limit);
         let fresh_since = now.0.saturating_sub(crate::sync::FRESH_MS);
         self.conn
             .prepare_cached(

@@ -1,7 +1,8 @@
 //! Several processes on one database: a channel lease has one holder at a
 //! time and passes on when it runs out; a claimed push goes to one sender.
 //! Two stores on one database stand for two processes. And what a claim
-//! takes: zeros, then the oldest and the fresh due pushes half and half.
+//! takes: zeros, then the oldest and the fresh due pushes, a quarter and
+//! three quarters.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
@@ -118,12 +119,12 @@ async fn each_due_push_is_claimed_by_one_sender(b: Backend) {
     assert_eq!(s.check().await.unwrap(), Vec::<String>::new());
 }
 
-on_both!(a_claim_takes_half_the_backlog_and_half_the_fresh_changes);
-/// A backlog of 20 due pushes, then two fresh changes: a claim of 4 sends
-/// the 2 oldest and the 2 fresh, so fresh changes do not wait for the
+on_both!(a_claim_takes_a_quarter_from_the_backlog_and_the_rest_fresh);
+/// A backlog of 20 due pushes, then three fresh changes: a claim of 4 sends
+/// the oldest and the 3 fresh, so fresh changes do not wait for the
 /// backlog to drain; with no fresh change left, the rest of a claim goes
 /// to the backlog, oldest first; a pending zero goes before either.
-async fn a_claim_takes_half_the_backlog_and_half_the_fresh_changes(b: Backend) {
+async fn a_claim_takes_a_quarter_from_the_backlog_and_the_rest_fresh(b: Backend) {
     let (clock, now) = fixed_clock(START);
     let db = TestDb::with_clock(b, clock);
     let s = &db.store;
@@ -141,30 +142,31 @@ async fn a_claim_takes_half_the_backlog_and_half_the_fresh_changes(b: Backend) {
         now.fetch_add(1_000, Ordering::Relaxed);
     }
     now.fetch_add(60_000, Ordering::Relaxed);
-    listed("FRESH-1".into()).await;
-    now.fetch_add(1_000, Ordering::Relaxed);
-    listed("FRESH-2".into()).await;
-    let at = Timestamp(now.load(Ordering::Relaxed) + 1_000);
+    for fresh in ["FRESH-1", "FRESH-2", "FRESH-3"] {
+        listed(fresh.into()).await;
+        now.fetch_add(1_000, Ordering::Relaxed);
+    }
+    let at = Timestamp(now.load(Ordering::Relaxed));
     let skus = |claimed: Vec<stocksync_store::DuePush>| -> Vec<String> {
         claimed.into_iter().map(|d| d.channel_sku).collect()
     };
     let first = skus(s.claim_pushes(ch.0, "A", at, 4).await.unwrap());
-    assert_eq!(first, ["S-000", "S-001", "FRESH-1", "FRESH-2"], "the oldest, then the fresh in their order");
+    assert_eq!(first, ["S-000", "FRESH-1", "FRESH-2", "FRESH-3"], "the oldest, then the fresh in their order");
     let next = skus(s.claim_pushes(ch.0, "B", at, 3).await.unwrap());
-    assert_eq!(next, ["S-002", "S-003", "S-004"], "nothing fresh left: all from the backlog");
+    assert_eq!(next, ["S-001", "S-002", "S-003"], "nothing fresh left: all from the backlog");
 
     s.adjust_stock("S-010", "EAST", -5, None, "test").await.unwrap();
     while s.take_push_queue(1000).await.unwrap().queue_rows > 0 {}
-    let zero = s.claim_pushes(ch.0, "C", at, 2).await.unwrap();
+    let zero = s.claim_pushes(ch.0, "C", Timestamp(now.load(Ordering::Relaxed)), 2).await.unwrap();
     assert_eq!((zero[0].channel_sku.as_str(), zero[0].quantity), ("S-010", 0), "zeros before anything");
-    assert_eq!(skus(zero), ["S-010", "S-005"], "a full batch: the zero, then the oldest not yet claimed");
+    assert_eq!(skus(zero), ["S-010", "S-004"], "a full batch: the zero, then the oldest not yet claimed");
 }
 
 on_both!(an_order_polled_late_queues_by_its_own_time_not_its_import);
 /// Pushes are ordered by when a quantity went stale: an order's changes by
 /// the channel's time of that order version (capped at now), anything else
 /// by when it was written. An order polled 115 s late lands amid the
-/// backlog, for the oldest half of a claim, not among the fresh changes.
+/// backlog, not among the fresh changes.
 async fn an_order_polled_late_queues_by_its_own_time_not_its_import(b: Backend) {
     use stocksync_core::order::{IncomingOrder, SourceStatus};
     let (clock, now) = fixed_clock(START);
