@@ -122,9 +122,10 @@ impl ShopifyConnector {
     }
 
     /// Waits until the cost bucket holds a mutation (by the last answer's
-    /// `throttleStatus`) and the request limiter lets one out, taking its place.
+    /// `throttleStatus`; slower while a read waits for its price) and the
+    /// request limiter lets one out, taking its place.
     pub async fn push_ready(&self) {
-        tokio::time::sleep(self.bucket.wait_for(graphql::MUTATION_COST)).await;
+        tokio::time::sleep(self.bucket.mutation_wait()).await;
         self.http.ready(None).await;
     }
 

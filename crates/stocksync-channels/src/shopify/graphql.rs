@@ -19,12 +19,28 @@ const THROTTLE_WAIT_MIN: Duration = Duration::from_millis(50);
 
 /// What one mutation costs, in points [doc: usage/rate-limits].
 pub(super) const MUTATION_COST: f64 = 10.0;
-/// Longest `Bucket::wait_for` asks for: a stale reading must not stall pushes.
+/// Longest wait the bucket asks of a mutation: a stale reading must not stall pushes.
 const BUCKET_WAIT_MAX: Duration = Duration::from_secs(10);
+/// While a read waits for the bucket to hold its price, mutations go at
+/// most once per this, leaving the rest of the refill to the read: pushes
+/// spend 10 points a call, so unpaced they take every point as it comes
+/// back and a read (up to 882 points) never fits. One mutation carries up
+/// to 250 quantities, so pushes keep flowing meanwhile.
+const MUTATION_PACE_WHILE_READING: Duration = Duration::from_secs(1);
 
-/// The cost bucket as the last answer left it (`throttleStatus`). Clones share it.
+/// The cost bucket as the last answer left it (`throttleStatus`), and the
+/// points reads are waiting for. Clones share it.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Bucket(Arc<Mutex<Option<Level>>>);
+pub(super) struct Bucket(Arc<Mutex<State>>);
+
+#[derive(Debug, Default)]
+struct State {
+    level: Option<Level>,
+    /// The price of every read waiting for the bucket to refill.
+    reads_waiting: f64,
+    /// When the next mutation may go while reads wait.
+    next_mutation: Option<Instant>,
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Level {
@@ -34,16 +50,59 @@ struct Level {
 }
 
 impl Bucket {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn observe(&self, status: &ThrottleStatus) {
         let level =
             Level { available: status.currently_available, restore_rate: status.restore_rate, at: Instant::now() };
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(level);
+        self.state().level = Some(level);
     }
 
+    /// How long the next mutation should wait, counted as sent once that
+    /// wait is over: until the bucket holds it, and while a read is waiting
+    /// for its price, until `MUTATION_PACE_WHILE_READING` after the last.
+    pub(super) fn mutation_wait(&self) -> Duration {
+        let mut st = self.state();
+        let mut wait = st.wait_for(MUTATION_COST);
+        let now = Instant::now();
+        if st.reads_waiting > 0.0
+            && st.wait_for(st.reads_waiting + MUTATION_COST) > Duration::ZERO
+            && let Some(next) = st.next_mutation
+        {
+            wait = wait.max(next.saturating_duration_since(now));
+        }
+        st.next_mutation = Some(now + wait + MUTATION_PACE_WHILE_READING);
+        wait
+    }
+
+    /// Holds `points` for a read waiting for the bucket until the returned
+    /// guard is dropped.
+    fn reserve(&self, points: f64) -> Reserved {
+        self.state().reads_waiting += points;
+        Reserved { bucket: self.clone(), points }
+    }
+}
+
+/// A read's claim on the bucket's refill (`Bucket::reserve`).
+struct Reserved {
+    bucket: Bucket,
+    points: f64,
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        let mut st = self.bucket.state();
+        st.reads_waiting = (st.reads_waiting - self.points).max(0.0);
+    }
+}
+
+impl State {
     /// How long until the bucket holds `cost` points again, by the last
     /// answer and the restore rate since; zero when nothing is known.
-    pub(super) fn wait_for(&self, cost: f64) -> Duration {
-        let Some(l) = *self.0.lock().unwrap_or_else(PoisonError::into_inner) else { return Duration::ZERO };
+    fn wait_for(&self, cost: f64) -> Duration {
+        let Some(l) = self.level else { return Duration::ZERO };
         if !(l.restore_rate > 0.0 && l.available.is_finite()) {
             return Duration::ZERO;
         }
@@ -89,6 +148,8 @@ impl ShopifyConnector {
         let body = serde_json::to_vec(&json!({ "query": query, "variables": variables }))
             .map_err(|e| ChannelError::permanent(format!("encoding: {e}")))?;
         let url = self.endpoint();
+        let read = !query.trim_start().starts_with("mutation");
+        let mut reserved: Option<Reserved> = None;
         let mut attempts = 0;
         loop {
             let res = self
@@ -106,15 +167,22 @@ impl ShopifyConnector {
                 return Err(ChannelError::permanent(format!("Shopify refused the access token ({status}): {detail}")));
             }
             let envelope: Envelope<T> = json(check_status(res).await?).await?;
-            if let Some(status) =
-                envelope.extensions.as_ref().and_then(|x| x.cost.as_ref()).and_then(|c| c.throttle_status.as_ref())
-            {
+            let cost = envelope.extensions.as_ref().and_then(|x| x.cost.as_ref());
+            if let Some(status) = cost.and_then(|c| c.throttle_status.as_ref()) {
                 self.bucket.observe(status);
             }
+            let price = cost.and_then(|c| c.requested_query_cost);
             match interpret(envelope) {
                 Err(e) if self.worth_waiting(&e, attempts) => {
                     attempts += 1;
+                    // Pushes slow down until this read fits (see `Bucket::mutation_wait`).
+                    if let (true, None, Some(points)) = (read, &reserved, price) {
+                        reserved = Some(self.bucket.reserve(points));
+                    }
                     if let ErrorKind::Throttled(Some(wait)) = e.kind {
+                        // Paced pushes still take up to 10 of the 50 or more
+                        // points a second that come back.
+                        let wait = if reserved.is_some() { wait.mul_f64(1.25) } else { wait };
                         tokio::time::sleep(wait).await;
                     }
                 }
@@ -181,14 +249,30 @@ mod tests {
     #[test]
     fn the_bucket_says_how_long_until_a_mutation_fits() {
         let bucket = Bucket::default();
-        assert_eq!(bucket.wait_for(MUTATION_COST), Duration::ZERO, "nothing known: no wait");
+        assert_eq!(bucket.mutation_wait(), Duration::ZERO, "nothing known: no wait");
         bucket.observe(&ThrottleStatus { currently_available: 0.0, restore_rate: 2.0 });
-        let wait = bucket.wait_for(MUTATION_COST);
+        let wait = bucket.mutation_wait();
         assert!(wait > Duration::from_secs(4) && wait <= Duration::from_secs(5), "10 points at 2/s: {wait:?}");
         bucket.observe(&ThrottleStatus { currently_available: 600.0, restore_rate: 50.0 });
-        assert_eq!(bucket.wait_for(MUTATION_COST), Duration::ZERO);
+        assert_eq!(bucket.mutation_wait(), Duration::ZERO);
         bucket.observe(&ThrottleStatus { currently_available: 0.0, restore_rate: 0.01 });
-        assert_eq!(bucket.wait_for(MUTATION_COST), BUCKET_WAIT_MAX, "a stale or odd reading never stalls pushes long");
+        assert_eq!(bucket.mutation_wait(), BUCKET_WAIT_MAX, "a stale or odd reading never stalls pushes long");
+    }
+
+    #[test]
+    fn mutations_slow_to_one_a_second_while_a_read_waits_for_its_price() {
+        let bucket = Bucket::default();
+        bucket.observe(&ThrottleStatus { currently_available: 0.0, restore_rate: 50.0 });
+        let read = bucket.reserve(500.0);
+        let first = bucket.mutation_wait();
+        assert!(first <= Duration::from_millis(200), "10 points at 50/s: {first:?}");
+        let second = bucket.mutation_wait();
+        assert!(second > Duration::from_secs(1), "the next a second after the first: {second:?}");
+        drop(read);
+        assert!(bucket.mutation_wait() <= Duration::from_millis(200), "no read waiting: only the bucket counts");
+        bucket.observe(&ThrottleStatus { currently_available: 900.0, restore_rate: 50.0 });
+        let _read = bucket.reserve(500.0);
+        assert_eq!(bucket.mutation_wait(), Duration::ZERO, "the read fits already: no pacing");
     }
 
     #[test]

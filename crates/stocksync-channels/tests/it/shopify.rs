@@ -157,6 +157,45 @@ async fn throttled_answers_are_waited_out_or_reported_with_the_refill_time() {
 }
 
 #[tokio::test]
+async fn a_read_gets_its_price_while_pushes_keep_going() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // The bucket refills 90 points a second. Pushes cost 10 points and the
+    // connector lets up to 10 a second out, so unpaced they would spend
+    // every point as it came back and a listing read (a full page of 250
+    // variants, 503 points) would never fit.
+    let sim = ShopifySim::new(TOKEN, LOCATION, Faults::default()).with_bucket(520.0, 90.0);
+    let (sim, _running, c) = start(sim).await;
+    let item = sim.add_item(ItemSeed { sku: "A-1".into(), quantity: 9 });
+    for i in 1..250 {
+        sim.add_item(ItemSeed { sku: format!("V-{i}"), quantity: 1 });
+    }
+    c.fetch_listings().await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let pusher = tokio::spawn({
+        let (c, stop) = (c.clone(), stop.clone());
+        async move {
+            let mut shown = 0;
+            while !stop.load(Ordering::Relaxed) {
+                c.push_ready().await;
+                shown += usize::from(c.push(&[entry("A-1", 1, Some(&item))]).await[0].is_ok());
+            }
+            shown
+        }
+    });
+    let listings = c.fetch_listings().await;
+    stop.store(true, Ordering::Relaxed);
+    let pushed = pusher.await.unwrap();
+    assert_eq!(
+        listings.map(|l| l.len()).map_err(|e| e.to_string()),
+        Ok(250),
+        "the read waited for its price and got it"
+    );
+    assert!(pushed >= 1, "pushes went on while it waited");
+    assert!(sim.view().stats.throttled >= 1, "the read was throttled first");
+}
+
+#[tokio::test]
 async fn a_429_is_obeyed_for_its_retry_after() {
     let faults = Faults { throttle: 1.0, retry_after_s: 1, ..Faults::default() };
     let (_sim, running, _) = start(ShopifySim::new(TOKEN, LOCATION, faults)).await;
