@@ -24,9 +24,10 @@ const BUCKET_WAIT_MAX: Duration = Duration::from_secs(10);
 /// While a read waits for the bucket to hold its price, mutations go at
 /// most once per this, leaving the rest of the refill to the read: pushes
 /// spend 10 points a call, so unpaced they take every point as it comes
-/// back and a read (up to 882 points) never fits. One mutation carries up
-/// to 250 quantities, so pushes keep flowing meanwhile.
-const MUTATION_PACE_WHILE_READING: Duration = Duration::from_secs(1);
+/// back and a read (up to 882 points) never fits. Two a second take 20 of
+/// the standard plan's 50 points a second and still carry 500 quantities,
+/// adding at most half a second to a push.
+const MUTATION_PACE_WHILE_READING: Duration = Duration::from_millis(500);
 
 /// The cost bucket as the last answer left it (`throttleStatus`), and the
 /// points reads are waiting for. Clones share it.
@@ -75,6 +76,14 @@ impl Bucket {
         }
         st.next_mutation = Some(now + wait + MUTATION_PACE_WHILE_READING);
         wait
+    }
+
+    /// How long a read told to wait `wait` should: longer by the share of
+    /// the refill that paced mutations take meanwhile.
+    fn read_wait(&self, wait: Duration) -> Duration {
+        let Some(l) = self.state().level.filter(|l| l.restore_rate > 0.0) else { return wait };
+        let paced = MUTATION_COST / MUTATION_PACE_WHILE_READING.as_secs_f64();
+        wait.mul_f64(l.restore_rate / (l.restore_rate - paced).max(l.restore_rate / 10.0))
     }
 
     /// Holds `points` for a read waiting for the bucket until the returned
@@ -180,9 +189,7 @@ impl ShopifyConnector {
                         reserved = Some(self.bucket.reserve(points));
                     }
                     if let ErrorKind::Throttled(Some(wait)) = e.kind {
-                        // Paced pushes still take up to 10 of the 50 or more
-                        // points a second that come back.
-                        let wait = if reserved.is_some() { wait.mul_f64(1.25) } else { wait };
+                        let wait = if reserved.is_some() { self.bucket.read_wait(wait) } else { wait };
                         tokio::time::sleep(wait).await;
                     }
                 }
@@ -260,14 +267,16 @@ mod tests {
     }
 
     #[test]
-    fn mutations_slow_to_one_a_second_while_a_read_waits_for_its_price() {
+    fn mutations_slow_to_two_a_second_while_a_read_waits_for_its_price() {
         let bucket = Bucket::default();
         bucket.observe(&ThrottleStatus { currently_available: 0.0, restore_rate: 50.0 });
         let read = bucket.reserve(500.0);
         let first = bucket.mutation_wait();
         assert!(first <= Duration::from_millis(200), "10 points at 50/s: {first:?}");
         let second = bucket.mutation_wait();
-        assert!(second > Duration::from_secs(1), "the next a second after the first: {second:?}");
+        assert!(second > Duration::from_millis(500), "the next half a second after the first: {second:?}");
+        let stretched = bucket.read_wait(Duration::from_secs(3));
+        assert!(stretched > Duration::from_secs(4), "the read's 3 s at 30 of 50 points a second: {stretched:?}");
         drop(read);
         assert!(bucket.mutation_wait() <= Duration::from_millis(200), "no read waiting: only the bucket counts");
         bucket.observe(&ThrottleStatus { currently_available: 900.0, restore_rate: 50.0 });
