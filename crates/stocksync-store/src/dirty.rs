@@ -62,13 +62,18 @@ fn earlier(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     }
 }
 
+/// Imported orders' times are rounded down to this, in milliseconds, so
+/// that a batch of thousands of orders, each with its own time, writes tens
+/// of queue rows rather than one per order; finer than any poll interval.
+const SOURCE_GRAIN_MS: i64 = 100;
+
 /// Push queue rows for `affected` (items with bundles containing them, each
 /// with its stale-since time): one `(marked_at, "id,id,…")` row per time,
 /// each item once, at its earliest time.
 pub(crate) fn queue_rows(affected: Vec<(ItemId, Option<Timestamp>)>, now: Timestamp) -> Vec<(i64, String)> {
     let mut at: BTreeMap<ItemId, i64> = BTreeMap::new();
     for (item, since) in affected {
-        let t = since.map_or(now.0, |s| s.0.min(now.0));
+        let t = since.map_or(now.0, |s| (s.0 - s.0.rem_euclid(SOURCE_GRAIN_MS)).min(now.0));
         at.entry(item).and_modify(|e| *e = (*e).min(t)).or_insert(t);
     }
     let mut rows: BTreeMap<i64, Vec<String>> = BTreeMap::new();
@@ -76,4 +81,30 @@ pub(crate) fn queue_rows(affected: Vec<(ItemId, Option<Timestamp>)>, now: Timest
         rows.entry(t).or_default().push(item.0.to_string());
     }
     rows.into_iter().map(|(t, ids)| (t, ids.join(","))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_of_orders_makes_a_row_per_tenth_of_a_second_each_item_at_its_earliest() {
+        let now = Timestamp(1_000_000);
+        let mut affected: Vec<(ItemId, Option<Timestamp>)> =
+            (0..1_000).map(|i| (ItemId(i), Some(Timestamp(now.0 - 1_000 + i)))).collect();
+        affected.push((ItemId(0), Some(Timestamp(now.0 - 5_000))));
+        affected.push((ItemId(5_000), None));
+        affected.push((ItemId(5_001), Some(Timestamp(now.0 + 60_000))));
+        let rows = queue_rows(affected, now);
+        assert_eq!(
+            rows.len(),
+            12,
+            "10 tenths, item 0's earlier time, and now: {:?}",
+            rows.iter().map(|r| r.0).collect::<Vec<_>>()
+        );
+        assert_eq!(rows[0], (now.0 - 5_000, "0".to_owned()), "an item once, at its earliest time");
+        assert_eq!(rows[1].0, now.0 - 1_000);
+        assert!(rows[1].1.starts_with("1,2,3,"), "{}", &rows[1].1[..20]);
+        assert_eq!(rows[11], (now.0, "5000,5001".to_owned()), "now, and a time ahead of ours capped at now");
+    }
 }
