@@ -2,8 +2,9 @@
 //! during a batch and written to the push queue before COMMIT, each with
 //! the time its channels' quantities went stale: the marketplace's time of
 //! the order version that changed it, else the batch's time. Pushes are
-//! ordered by that time, so an order polled late queues behind older
-//! changes instead of before fresher ones (PRODUCT.md §4).
+//! claimed by that time (`stale_since`), so an order polled late queues
+//! behind older changes instead of before fresher ones (PRODUCT.md §4);
+//! push latency still counts from the batch's time (`marked_at`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -68,7 +69,7 @@ fn earlier(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 const SOURCE_GRAIN_MS: i64 = 100;
 
 /// Push queue rows for `affected` (items with bundles containing them, each
-/// with its stale-since time): one `(marked_at, "id,id,…")` row per time,
+/// with its stale-since time): one `(stale_since, "id,id,…")` row per time,
 /// each item once, at its earliest time.
 pub(crate) fn queue_rows(affected: Vec<(ItemId, Option<Timestamp>)>, now: Timestamp) -> Vec<(i64, String)> {
     let mut at: BTreeMap<ItemId, i64> = BTreeMap::new();
@@ -106,5 +107,19 @@ mod tests {
         assert_eq!(rows[1].0, now.0 - 1_000);
         assert!(rows[1].1.starts_with("1,2,3,"), "{}", &rows[1].1[..20]);
         assert_eq!(rows[11], (now.0, "5000,5001".to_owned()), "now, and a time ahead of ours capped at now");
+    }
+}
+
+/// When a queued item's oldest change was marked and when its quantity
+/// went stale (see `push_state`), as `take_push_queue` merges them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Times {
+    pub(crate) marked_at: i64,
+    pub(crate) stale_since: i64,
+}
+
+impl Times {
+    pub(crate) fn earliest(self, other: Times) -> Times {
+        Times { marked_at: self.marked_at.min(other.marked_at), stale_since: self.stale_since.min(other.stale_since) }
     }
 }

@@ -236,9 +236,13 @@ pub struct DuePush {
     pub external_id: Option<String>,
     pub quantity: i64,
     pub version: i64,
-    /// When the oldest change behind this value was marked.
+    /// When the oldest change behind this value was marked (push latency
+    /// counts from here).
     pub since: Timestamp,
     pub attempts: i64,
+    /// When the channel's quantity went stale: the marketplace's time of
+    /// the order behind the oldest change, else `since`. Claims go by this.
+    pub stale_since: Timestamp,
 }
 
 /// What `take_push_queue` did.

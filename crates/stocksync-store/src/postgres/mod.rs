@@ -43,6 +43,7 @@ use crate::error::{Result, StoreError};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_leases.sql")),
+    (3, include_str!("../../migrations/postgres/0003_stale_since.sql")),
 ];
 /// Advisory lock keys (any fixed numbers; these spell "stocksync" loosely).
 /// Migrations take one so that two processes starting together do not both

@@ -9,6 +9,7 @@ use stocksync_core::{ChannelId, Timestamp};
 
 use super::writer::Session;
 use super::{Conn, read};
+use crate::dirty::Times;
 use crate::error::{Result, StoreError};
 use crate::input::{NewListing, PushAnswer};
 use crate::sync::ListingReport;
@@ -18,30 +19,34 @@ impl Session<'_> {
     /// Moves up to `max_rows` queue rows into `push_state`.
     pub fn take_push_queue(&mut self, max_rows: usize) -> Result<Taken> {
         self.flush()?;
-        let rows: Vec<(i64, i64, String)> = self
+        let rows: Vec<(i64, i64, i64, String)> = self
             .conn
-            .query("SELECT id, marked_at, items FROM push_queue ORDER BY id LIMIT $1", &[&(max_rows as i64)])?
+            .query(
+                "SELECT id, marked_at, COALESCE(stale_since, marked_at), items FROM push_queue ORDER BY id LIMIT $1",
+                &[&(max_rows as i64)],
+            )?
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
             .collect();
         let Some(last) = rows.last().map(|r| r.0) else { return Ok(Taken::default()) };
-        // Each item once, with the time of its oldest change.
-        let mut items: BTreeMap<i64, i64> = BTreeMap::new();
-        for (_, marked_at, list) in &rows {
+        // Each item once, with when its oldest change was marked and went stale.
+        let mut items: BTreeMap<i64, Times> = BTreeMap::new();
+        for &(_, marked_at, stale_since, ref list) in &rows {
+            let times = Times { marked_at, stale_since };
             for id in list.split(',').filter_map(|s| s.parse::<i64>().ok()) {
-                items.entry(id).and_modify(|t| *t = (*t).min(*marked_at)).or_insert(*marked_at);
+                items.entry(id).and_modify(|t| *t = t.earliest(times)).or_insert(times);
             }
         }
         let fcs = read::all_fcs(self.conn)?;
         let mut marked = 0;
-        for (item, since) in items {
-            marked += self.mark_item(item, since, &fcs)?;
+        for (item, times) in items {
+            marked += self.mark_item(item, times, &fcs)?;
         }
         self.conn.execute("DELETE FROM push_queue WHERE id <= $1", &[&last])?;
         Ok(Taken { queue_rows: rows.len(), listings_marked: marked })
     }
 
-    fn mark_item(&mut self, item: i64, since: i64, fcs: &[(i64, String, bool)]) -> Result<usize> {
+    fn mark_item(&mut self, item: i64, times: Times, fcs: &[(i64, String, bool)]) -> Result<usize> {
         let Some(kind) = self.conn.query_opt("SELECT kind FROM items WHERE id = $1", &[&item])? else { return Ok(0) };
         let kind: String = kind.get(0);
         let per_fc = read::per_fc_counts(self.conn, item, &kind, fcs)?;
@@ -76,16 +81,19 @@ impl Session<'_> {
                 )?
                 .get(0);
             self.conn.execute(
-                "INSERT INTO push_state (listing_id, channel_id, desired_quantity, desired_version, desired_since, next_attempt_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO push_state (listing_id, channel_id, desired_quantity, desired_version, desired_since,
+                                         stale_since, next_attempt_at)
+                 VALUES ($1, $2, $3, $4, $5, $7, $6)
                  ON CONFLICT (listing_id) DO UPDATE SET
                      desired_quantity = excluded.desired_quantity,
                      desired_version = excluded.desired_version,
                      desired_since = CASE WHEN push_state.desired_version > push_state.acked_version
-                                          THEN LEAST(push_state.desired_since, excluded.desired_since) ELSE excluded.desired_since END,
+                                          THEN push_state.desired_since ELSE excluded.desired_since END,
+                     stale_since = CASE WHEN push_state.desired_version > push_state.acked_version
+                                        THEN LEAST(push_state.stale_since, excluded.stale_since) ELSE excluded.stale_since END,
                      next_attempt_at = CASE WHEN push_state.attempts > 0
                                             THEN push_state.next_attempt_at ELSE excluded.next_attempt_at END",
-                &[&listing, &channel, &quantity, &version, &since, &self.now.0],
+                &[&listing, &channel, &quantity, &version, &times.marked_at, &self.now.0, &times.stale_since],
             )?;
             marked += 1;
         }
@@ -140,23 +148,23 @@ impl Session<'_> {
                  SELECT listing_id FROM push_state
                  WHERE channel_id = $1 AND desired_version > acked_version AND next_attempt_at <= $4
                    AND (claimed_until <= $4 OR claimed_by = $2)
-                 ORDER BY desired_quantity != 0, desired_since, listing_id LIMIT $5
+                 ORDER BY desired_quantity != 0, stale_since, listing_id LIMIT $5
                  FOR UPDATE SKIP LOCKED),
              fresh AS (
                  SELECT listing_id FROM push_state
                  WHERE channel_id = $1 AND desired_version > acked_version AND next_attempt_at <= $4
                    AND (claimed_until <= $4 OR claimed_by = $2)
                    AND listing_id NOT IN (SELECT listing_id FROM oldest)
-                 ORDER BY desired_quantity != 0, desired_since < $7, desired_since, listing_id LIMIT $6
+                 ORDER BY desired_quantity != 0, stale_since < $7, stale_since, listing_id LIMIT $6
                  FOR UPDATE SKIP LOCKED),
              claimed AS (
                  UPDATE push_state SET claimed_by = $2, claimed_until = $3
                  WHERE listing_id IN (SELECT listing_id FROM oldest UNION ALL SELECT listing_id FROM fresh)
-                 RETURNING listing_id, desired_quantity, desired_version, desired_since, attempts)
+                 RETURNING listing_id, desired_quantity, desired_version, desired_since, attempts, stale_since)
              SELECT c.listing_id, l.channel_sku, i.sku, l.external_id, c.desired_quantity, c.desired_version,
-                    c.desired_since, c.attempts
+                    c.desired_since, c.attempts, c.stale_since
              FROM claimed c JOIN listings l ON l.id = c.listing_id JOIN items i ON i.id = l.item_id
-             ORDER BY c.desired_quantity != 0, c.desired_since, c.listing_id",
+             ORDER BY c.desired_quantity != 0, c.stale_since, c.listing_id",
             &[&channel, &holder, &until, &now.0, &(oldest as i64), &(fresh as i64), &fresh_since],
         )?;
         Ok(rows.iter().map(due_push).collect())
@@ -292,10 +300,10 @@ pub fn any_due(conn: &mut Conn, channel: i64, now: Timestamp) -> Result<bool> {
 pub fn due_pushes(conn: &mut Conn, channel: i64, now: Timestamp, limit: usize) -> Result<Vec<DuePush>> {
     let rows = conn.query(
         "SELECT p.listing_id, l.channel_sku, i.sku, l.external_id, p.desired_quantity, p.desired_version,
-                p.desired_since, p.attempts
+                p.desired_since, p.attempts, p.stale_since
          FROM push_state p JOIN listings l ON l.id = p.listing_id JOIN items i ON i.id = l.item_id
          WHERE p.channel_id = $1 AND p.desired_version > p.acked_version AND p.next_attempt_at <= $2
-         ORDER BY p.desired_quantity != 0, p.desired_since, p.listing_id LIMIT $3",
+         ORDER BY p.desired_quantity != 0, p.stale_since, p.listing_id LIMIT $3",
         &[&channel, &now.0, &(limit as i64)],
     )?;
     Ok(rows.iter().map(due_push).collect())
@@ -311,6 +319,7 @@ fn due_push(r: &postgres::Row) -> DuePush {
         version: r.get(5),
         since: Timestamp(r.get(6)),
         attempts: r.get(7),
+        stale_since: Timestamp(r.get(8)),
     }
 }
 

@@ -384,8 +384,11 @@ fn mark_outbox(conn: &mut Conn, st: &mut WriterState, now: Timestamp) -> Result<
         affected.push((item, since));
         affected.extend(super::books::bundles_containing(conn, st, item)?.into_iter().map(|b| (b, since)));
     }
-    for (marked_at, items) in queue_rows(affected, now) {
-        conn.execute("INSERT INTO push_queue (marked_at, items) VALUES ($1, $2)", &[&marked_at, &items])?;
+    for (stale_since, items) in queue_rows(affected, now) {
+        conn.execute(
+            "INSERT INTO push_queue (marked_at, stale_since, items) VALUES ($1, $2, $3)",
+            &[&now.0, &stale_since, &items],
+        )?;
     }
     Ok(true)
 }

@@ -32,6 +32,7 @@ use crate::now_ms;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_leases.sql")),
+    (3, include_str!("../../migrations/sqlite/0003_stale_since.sql")),
 ];
 
 /// How long a connection waits for another process's write lock, in ms.

@@ -13,6 +13,7 @@ use stocksync_core::push::PushOverrides;
 
 use super::read;
 use super::writer::Session;
+use crate::dirty::Times;
 use crate::error::Result;
 use crate::input::PushAnswer;
 use crate::views::{DuePush, Taken};
@@ -20,29 +21,32 @@ use crate::views::{DuePush, Taken};
 impl Session<'_> {
     /// Moves up to `max_rows` queue rows into `push_state`.
     pub fn take_push_queue(&mut self, max_rows: usize) -> Result<Taken> {
-        let rows: Vec<(i64, i64, String)> = self
+        let rows: Vec<(i64, i64, i64, String)> = self
             .conn
-            .prepare_cached("SELECT id, marked_at, items FROM push_queue ORDER BY id LIMIT ?1")?
-            .query_map([max_rows as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .prepare_cached(
+                "SELECT id, marked_at, COALESCE(stale_since, marked_at), items FROM push_queue ORDER BY id LIMIT ?1",
+            )?
+            .query_map([max_rows as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;
         let Some(last) = rows.last().map(|r| r.0) else { return Ok(Taken::default()) };
-        // Each item once, with the time of its oldest change.
-        let mut items: BTreeMap<i64, i64> = BTreeMap::new();
-        for (_, marked_at, list) in &rows {
+        // Each item once, with when its oldest change was marked and went stale.
+        let mut items: BTreeMap<i64, Times> = BTreeMap::new();
+        for &(_, marked_at, stale_since, ref list) in &rows {
+            let times = Times { marked_at, stale_since };
             for id in list.split(',').filter_map(|s| s.parse::<i64>().ok()) {
-                items.entry(id).and_modify(|t| *t = (*t).min(*marked_at)).or_insert(*marked_at);
+                items.entry(id).and_modify(|t| *t = t.earliest(times)).or_insert(times);
             }
         }
         let fcs = read::all_fcs(self.conn)?;
         let mut marked = 0;
-        for (item, since) in items {
-            marked += self.mark_item(item, since, &fcs)?;
+        for (item, times) in items {
+            marked += self.mark_item(item, times, &fcs)?;
         }
         self.conn.prepare_cached("DELETE FROM push_queue WHERE id <= ?1")?.execute([last])?;
         Ok(Taken { queue_rows: rows.len(), listings_marked: marked })
     }
 
-    fn mark_item(&mut self, item: i64, since: i64, fcs: &[(i64, String, bool)]) -> Result<usize> {
+    fn mark_item(&mut self, item: i64, times: Times, fcs: &[(i64, String, bool)]) -> Result<usize> {
         let kind: Option<String> = self
             .conn
             .prepare_cached("SELECT kind FROM items WHERE id = ?1")?
@@ -88,17 +92,20 @@ impl Session<'_> {
                 .query_row([listing], |r| r.get(0))?;
             self.conn
                 .prepare_cached(
-                    "INSERT INTO push_state (listing_id, channel_id, desired_quantity, desired_version, desired_since, next_attempt_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO push_state (listing_id, channel_id, desired_quantity, desired_version, desired_since,
+                                             stale_since, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6)
                      ON CONFLICT (listing_id) DO UPDATE SET
                          desired_quantity = excluded.desired_quantity,
                          desired_version = excluded.desired_version,
                          desired_since = CASE WHEN push_state.desired_version > push_state.acked_version
-                                              THEN min(push_state.desired_since, excluded.desired_since) ELSE excluded.desired_since END,
+                                              THEN push_state.desired_since ELSE excluded.desired_since END,
+                         stale_since = CASE WHEN push_state.desired_version > push_state.acked_version
+                                            THEN min(push_state.stale_since, excluded.stale_since) ELSE excluded.stale_since END,
                          next_attempt_at = CASE WHEN push_state.attempts > 0
                                                 THEN push_state.next_attempt_at ELSE excluded.next_attempt_at END",
                 )?
-                .execute(params![listing, channel, quantity, version, since, self.now.0])?;
+                .execute(params![listing, channel, quantity, version, times.marked_at, self.now.0, times.stale_since])?;
             marked += 1;
         }
         Ok(marked)
@@ -160,7 +167,7 @@ impl Session<'_> {
                          SELECT listing_id FROM push_state
                          WHERE channel_id = ?1 AND desired_version > acked_version AND next_attempt_at <= ?4
                            AND (claimed_until <= ?4 OR claimed_by = ?2)
-                         ORDER BY desired_quantity != 0, desired_since, listing_id LIMIT ?5)
+                         ORDER BY desired_quantity != 0, stale_since, listing_id LIMIT ?5)
                      SELECT listing_id FROM oldest
                      UNION ALL
                      SELECT listing_id FROM (
@@ -168,18 +175,18 @@ impl Session<'_> {
                          WHERE channel_id = ?1 AND desired_version > acked_version AND next_attempt_at <= ?4
                            AND (claimed_until <= ?4 OR claimed_by = ?2)
                            AND listing_id NOT IN (SELECT listing_id FROM oldest)
-                         ORDER BY desired_quantity != 0, desired_since < ?7, desired_since, listing_id LIMIT ?6))",
+                         ORDER BY desired_quantity != 0, stale_since < ?7, stale_since, listing_id LIMIT ?6))",
             )?
             .execute(params![channel, holder, until, now.0, oldest as i64, fresh as i64, fresh_since])?;
         Ok(self
             .conn
             .prepare_cached(
                 "SELECT p.listing_id, l.channel_sku, i.sku, l.external_id, p.desired_quantity, p.desired_version,
-                        p.desired_since, p.attempts
+                        p.desired_since, p.attempts, p.stale_since
                  FROM push_state p JOIN listings l ON l.id = p.listing_id JOIN items i ON i.id = l.item_id
                  WHERE p.channel_id = ?1 AND p.claimed_by = ?2 AND p.claimed_until = ?3
                    AND p.desired_version > p.acked_version
-                 ORDER BY p.desired_quantity != 0, p.desired_since, p.listing_id",
+                 ORDER BY p.desired_quantity != 0, p.stale_since, p.listing_id",
             )?
             .query_map(params![channel, holder, until], due_push)?
             .collect::<Result<_, _>>()?)
@@ -236,10 +243,10 @@ pub fn due_pushes(conn: &Connection, channel: i64, now: Timestamp, limit: usize)
     Ok(conn
         .prepare_cached(
             "SELECT p.listing_id, l.channel_sku, i.sku, l.external_id, p.desired_quantity, p.desired_version,
-                    p.desired_since, p.attempts
+                    p.desired_since, p.attempts, p.stale_since
              FROM push_state p JOIN listings l ON l.id = p.listing_id JOIN items i ON i.id = l.item_id
              WHERE p.channel_id = ?1 AND p.desired_version > p.acked_version AND p.next_attempt_at <= ?2
-             ORDER BY p.desired_quantity != 0, p.desired_since, p.listing_id LIMIT ?3",
+             ORDER BY p.desired_quantity != 0, p.stale_since, p.listing_id LIMIT ?3",
         )?
         .query_map(params![channel, now.0, limit as i64], due_push)?
         .collect::<Result<_, _>>()?)
@@ -255,6 +262,7 @@ fn due_push(r: &rusqlite::Row<'_>) -> rusqlite::Result<DuePush> {
         version: r.get(5)?,
         since: Timestamp(r.get(6)?),
         attempts: r.get(7)?,
+        stale_since: Timestamp(r.get(8)?),
     })
 }
 

@@ -294,9 +294,10 @@ fn mark_outbox(conn: &Connection, st: &mut WriterState, now: Timestamp) -> Resul
         affected.push((item, since));
         affected.extend(super::books::bundles_containing(conn, st, item)?.into_iter().map(|b| (b, since)));
     }
-    let mut insert = conn.prepare_cached("INSERT INTO push_queue (marked_at, items) VALUES (?1, ?2)")?;
-    for (marked_at, items) in queue_rows(affected, now) {
-        insert.execute((marked_at, items))?;
+    let mut insert =
+        conn.prepare_cached("INSERT INTO push_queue (marked_at, stale_since, items) VALUES (?1, ?2, ?3)")?;
+    for (stale_since, items) in queue_rows(affected, now) {
+        insert.execute((now.0, stale_since, items))?;
     }
     Ok(true)
 }

@@ -165,7 +165,7 @@ async fn a_claim_takes_a_quarter_from_the_backlog_and_the_rest_fresh(b: Backend)
 on_both!(an_order_polled_late_queues_by_its_own_time_not_its_import);
 /// Pushes are ordered by when a quantity went stale: an order's changes by
 /// the channel's time of that order version (capped at now), anything else
-/// by when it was written. An order polled 115 s late lands amid the
+/// by when it was written; push latency still counts from the write. An order polled 115 s late lands amid the
 /// backlog, not among the fresh changes.
 async fn an_order_polled_late_queues_by_its_own_time_not_its_import(b: Backend) {
     use stocksync_core::order::{IncomingOrder, SourceStatus};
@@ -210,7 +210,7 @@ async fn an_order_polled_late_queues_by_its_own_time_not_its_import(b: Backend) 
     while s.take_push_queue(1000).await.unwrap().queue_rows > 0 {}
 
     let claimed = s.claim_pushes(shop.0, "A", claim_at, 10).await.unwrap();
-    let since: Vec<(&str, i64)> = claimed.iter().map(|d| (d.channel_sku.as_str(), d.since.0 - START)).collect();
+    let since: Vec<(&str, i64)> = claimed.iter().map(|d| (d.channel_sku.as_str(), d.stale_since.0 - START)).collect();
     assert_eq!(
         since,
         [
@@ -223,6 +223,8 @@ async fn an_order_polled_late_queues_by_its_own_time_not_its_import(b: Backend) 
         ],
         "the late order's last-modified time, the fresh one's placement, and a clock ahead of ours capped at now"
     );
+    let late = claimed.iter().find(|d| d.channel_sku == "LATE").unwrap();
+    assert_eq!(late.since, Timestamp(START + 130_000), "push latency still counts from the import");
     let failed = || Err(("refused".to_owned(), Timestamp(START)));
     s.record_pushes(claimed.iter().map(|d| answer(d, failed())).collect()).await.unwrap();
     let two = s.claim_pushes(shop.0, "B", Timestamp(START + 131_000), 2).await.unwrap();
