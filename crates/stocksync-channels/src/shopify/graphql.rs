@@ -39,8 +39,8 @@ struct State {
     level: Option<Level>,
     /// The price of every read waiting for the bucket to refill.
     reads_waiting: f64,
-    /// When the next mutation may go while reads wait.
-    next_mutation: Option<Instant>,
+    /// When the last mutation was sent.
+    last_mutation: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -61,21 +61,22 @@ impl Bucket {
         self.state().level = Some(level);
     }
 
-    /// How long the next mutation should wait, counted as sent once that
-    /// wait is over: until the bucket holds it, and while a read is waiting
-    /// for its price, until `MUTATION_PACE_WHILE_READING` after the last.
+    /// How long the next mutation should wait: until the bucket holds it,
+    /// and while a read is waiting for its price, until
+    /// `MUTATION_PACE_WHILE_READING` after the last one sent.
     pub(super) fn mutation_wait(&self) -> Duration {
-        let mut st = self.state();
-        let mut wait = st.wait_for(MUTATION_COST);
-        let now = Instant::now();
-        if st.reads_waiting > 0.0
-            && st.wait_for(st.reads_waiting + MUTATION_COST) > Duration::ZERO
-            && let Some(next) = st.next_mutation
-        {
-            wait = wait.max(next.saturating_duration_since(now));
+        let st = self.state();
+        let wait = st.wait_for(MUTATION_COST);
+        match st.last_mutation {
+            Some(last) if st.reads_waiting > 0.0 && st.wait_for(st.reads_waiting + MUTATION_COST) > Duration::ZERO => {
+                wait.max((last + MUTATION_PACE_WHILE_READING).saturating_duration_since(Instant::now()))
+            }
+            _ => wait,
         }
-        st.next_mutation = Some(now + wait + MUTATION_PACE_WHILE_READING);
-        wait
+    }
+
+    fn mutation_sent(&self) {
+        self.state().last_mutation = Some(Instant::now());
     }
 
     /// How long a read told to wait `wait` should: longer by the share of
@@ -161,6 +162,9 @@ impl ShopifyConnector {
         let mut reserved: Option<Reserved> = None;
         let mut attempts = 0;
         loop {
+            if !read {
+                self.bucket.mutation_sent();
+            }
             let res = self
                 .http
                 .send(|c| {
@@ -271,14 +275,16 @@ mod tests {
         let bucket = Bucket::default();
         bucket.observe(&ThrottleStatus { currently_available: 0.0, restore_rate: 50.0 });
         let read = bucket.reserve(500.0);
-        let before = Instant::now();
         let first = bucket.mutation_wait();
         assert!(first <= Duration::from_millis(200), "10 points at 50/s: {first:?}");
+        assert!(bucket.mutation_wait() <= Duration::from_millis(200), "asking again sends nothing: no pacing yet");
+        let before = Instant::now();
+        bucket.mutation_sent();
         let second = bucket.mutation_wait();
         // Compared as instants, so a stall between the calls cannot fail it.
         assert!(
-            Instant::now() + second >= before + first + MUTATION_PACE_WHILE_READING,
-            "the next half a second after the first: {first:?}, then {second:?}"
+            Instant::now() + second >= before + MUTATION_PACE_WHILE_READING,
+            "the next half a second after the one sent: {second:?}"
         );
         let stretched = bucket.read_wait(Duration::from_secs(3));
         assert!(stretched > Duration::from_secs(4), "the read's 3 s at 30 of 50 points a second: {stretched:?}");
